@@ -1,0 +1,156 @@
+package mamori
+
+import (
+	"time"
+)
+
+// Event types of the wire contract.
+const (
+	AccountCreated         = "account.created"
+	LoginSucceeded         = "login.succeeded"
+	LoginFailed            = "login.failed"
+	ChallengeSucceeded     = "challenge.succeeded"
+	ChallengeFailed        = "challenge.failed"
+	SessionActivity        = "session.activity"
+	Logout                 = "logout"
+	AccountUnlocked        = "account.unlocked"
+	PasswordChanged        = "password.changed"
+	PasswordResetRequested = "password.reset_requested"
+	EmailChanged           = "email.changed"
+	MFAChanged             = "mfa.changed"
+	DeviceTrusted          = "device.trusted"
+	DeviceUntrusted        = "device.untrusted"
+	PaymentMethodAdded     = "payment_method.added"
+	AddressAdded           = "address.added"
+	OrderPlaced            = "order.placed"
+	OrderHidden            = "order.hidden"
+	OrderCancelled         = "order.cancelled"
+	OrderReleased          = "order.released"
+	PaymentDeclined        = "payment.declined"
+	PaymentSettled         = "payment.settled"
+	GiftCardRedeemed       = "giftcard.redeemed"
+	FraudReported          = "fraud.reported"
+
+	// AccountLockedDown is recorded by mamori itself when a store calls
+	// the lockdown endpoint; stores cannot send it.
+	AccountLockedDown = "account.locked_down"
+)
+
+// Event is one thing that happened at a store, as the store reports it.
+type Event struct {
+	ID         string     `json:"id"`
+	Type       string     `json:"type"`
+	Time       time.Time  `json:"time"`
+	AccountID  string     `json:"account_id,omitempty"`
+	SessionID  string     `json:"session_id,omitempty"`
+	Context    Context    `json:"context"`
+	Properties Properties `json:"properties"`
+}
+
+// Context describes where an event came from.
+type Context struct {
+	IP             string `json:"ip,omitempty"`
+	UserAgent      string `json:"user_agent,omitempty"`
+	DeviceID       string `json:"device_id,omitempty"`
+	AcceptLanguage string `json:"accept_language,omitempty"`
+}
+
+// Properties holds the per-type properties of every event type. Each type
+// uses a few of them; Validate checks that each type has what it needs.
+type Properties struct {
+	Email            string    `json:"email,omitempty"`
+	MFA              string    `json:"mfa,omitempty"`
+	RememberedDevice bool      `json:"remembered_device,omitempty"`
+	Reason           string    `json:"reason,omitempty"`
+	Username         string    `json:"username,omitempty"`
+	Method           string    `json:"method,omitempty"`
+	Page             string    `json:"page,omitempty"`
+	By               string    `json:"by,omitempty"`
+	NewEmail         string    `json:"new_email,omitempty"`
+	Enabled          *bool     `json:"enabled,omitempty"`
+	MethodID         string    `json:"method_id,omitempty"`
+	Type             string    `json:"type,omitempty"`
+	Last4            string    `json:"last4,omitempty"`
+	AddressID        string    `json:"address_id,omitempty"`
+	Country          string    `json:"country,omitempty"`
+	PostalCode       string    `json:"postal_code,omitempty"`
+	OrderID          string    `json:"order_id,omitempty"`
+	Amount           *int64    `json:"amount,omitempty"`
+	Currency         string    `json:"currency,omitempty"`
+	Items            []Item    `json:"items,omitempty"`
+	Payment          *Payment  `json:"payment,omitempty"`
+	Delivery         *Delivery `json:"delivery,omitempty"`
+	Descriptor       string    `json:"descriptor,omitempty"`
+	RedeemerAccount  string    `json:"redeemer_account_id,omitempty"`
+	OrderIDs         []string  `json:"order_ids,omitempty"`
+}
+
+// Item is one line of an order.
+type Item struct {
+	SKU       string `json:"sku,omitempty"`
+	Name      string `json:"name,omitempty"`
+	Category  string `json:"category,omitempty"`
+	Quantity  *int64 `json:"quantity,omitempty"`
+	UnitPrice *int64 `json:"unit_price,omitempty"`
+	GiftCard  bool   `json:"gift_card,omitempty"`
+	Digital   bool   `json:"digital,omitempty"`
+}
+
+// Qty is the item's quantity, 1 when the store left it out.
+func (it Item) Qty() int64 {
+	if it.Quantity == nil {
+		return 1
+	}
+	return *it.Quantity
+}
+
+// Payment says how an order was paid.
+type Payment struct {
+	MethodID string `json:"method_id,omitempty"`
+	Type     string `json:"type,omitempty"`
+}
+
+// Delivery says where an order goes.
+type Delivery struct {
+	Type           string `json:"type,omitempty"`
+	AddressID      string `json:"address_id,omitempty"`
+	RecipientEmail string `json:"recipient_email,omitempty"`
+}
+
+// AmountValue is the event's amount, 0 when absent.
+func (p *Properties) AmountValue() int64 {
+	if p.Amount == nil {
+		return 0
+	}
+	return *p.Amount
+}
+
+// HasGiftCard reports whether any item of the order is a gift card.
+func (p *Properties) HasGiftCard() bool {
+	for _, it := range p.Items {
+		if it.GiftCard {
+			return true
+		}
+	}
+	return false
+}
+
+// HasDigital reports whether any item of the order is delivered digitally.
+func (p *Properties) HasDigital() bool {
+	for _, it := range p.Items {
+		if it.Digital || it.GiftCard {
+			return true
+		}
+	}
+	return false
+}
+
+// RouteKey names the account whose events must be applied in order with
+// this one: account_id, or for a failed login without one, the username
+// tried (prefixed so that it never collides with an account id).
+func (e *Event) RouteKey() string {
+	if e.AccountID != "" {
+		return e.AccountID
+	}
+	return "username:" + e.Properties.Username
+}
