@@ -60,17 +60,11 @@ func DecodeEvents(data []byte) ([]Event, error) {
 		return nil, FieldError("events", "holds %d events, at most %d are allowed", len(raws), MaxBatch)
 	}
 	evs := make([]Event, len(raws))
-	seen := make(map[string]int, len(raws))
 	for i, raw := range raws {
-		prefix := "events[" + strconv.Itoa(i) + "]"
-		ev, err := decodeEvent(raw, prefix)
+		ev, err := decodeEvent(raw, "events["+strconv.Itoa(i)+"]")
 		if err != nil {
 			return nil, err
 		}
-		if j, dup := seen[ev.ID]; dup && evs[j].Type != ev.Type {
-			return nil, FieldError(prefix+".id", "repeats the id of events[%d] with another type", j)
-		}
-		seen[ev.ID] = i
 		evs[i] = ev
 	}
 	return evs, nil

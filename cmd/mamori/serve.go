@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/mamori-dev/mamori/engine"
+	mhttp "github.com/mamori-dev/mamori/http"
+	"github.com/mamori-dev/mamori/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// serverConfig is what running mamori needs.
+type serverConfig struct {
+	Addr     string
+	Data     string
+	APIKey   string
+	Insecure bool
+	Logger   *slog.Logger
+}
+
+func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	cfg := serverConfig{}
+	fs.StringVar(&cfg.Addr, "addr", envOr("MAMORI_ADDR", "127.0.0.1:8080"), "address to listen on (MAMORI_ADDR)")
+	fs.StringVar(&cfg.Data, "data", envOr("MAMORI_DATA", "./mamori-data"), "data directory, created if missing (MAMORI_DATA)")
+	fs.StringVar(&cfg.APIKey, "api-key", envOr("MAMORI_API_KEY", ""), "API key stores send as 'Authorization: Bearer KEY' (MAMORI_API_KEY)")
+	fs.BoolVar(&cfg.Insecure, "insecure-dev", false, "accept requests without an API key (local development only)")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return exitCode(2)
+	}
+	if cfg.APIKey == "" && !cfg.Insecure {
+		fmt.Fprintln(stderr, "mamori: refusing to start without an API key: pass --api-key KEY or set MAMORI_API_KEY (or --insecure-dev for local development)")
+		return exitCode(2)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintln(stderr, "mamori: --log-level:", err)
+		return exitCode(2)
+	}
+	cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if cfg.Insecure && cfg.APIKey == "" {
+		cfg.Logger.Warn("running without an API key (--insecure-dev): every request is accepted")
+	}
+	return runServer(ctx, cfg, func(addr string) {
+		fmt.Fprintf(stdout, "mamori listening on http://%s (data in %s)\n", addr, cfg.Data)
+	})
+}
+
+// runServer runs mamori until ctx ends, then stops taking requests,
+// lets those in flight finish, flushes the store and returns.
+func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) error {
+	log := cfg.Logger
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return fmt.Errorf("create data directory %s: %w", cfg.Data, err)
+	}
+	unlock, err := lockDir(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	commitSize := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "mamori_commit_events", Help: "Events per group commit (one fsync each).",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 13),
+	})
+	commitTime := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "mamori_commit_duration_seconds", Help: "Time to write and sync one group commit.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
+	})
+	reg.MustRegister(commitSize, commitTime)
+
+	start := time.Now()
+	store, err := sqlite.Open(ctx, cfg.Data, sqlite.Options{OnCommit: func(n int, took time.Duration) {
+		commitSize.Observe(float64(n))
+		commitTime.Observe(took.Seconds())
+	}})
+	if err != nil {
+		return err
+	}
+	eng, err := engine.Open(ctx, store, cfg.Data, engine.Options{Logger: log})
+	if err != nil {
+		store.Close()
+		return err
+	}
+	log.Info("store open", "data", cfg.Data, "took", time.Since(start).Round(time.Millisecond))
+
+	api := mhttp.New(mhttp.Config{
+		Service: eng, APIKey: cfg.APIKey, Insecure: cfg.Insecure,
+		Healthy: eng.Err, Registry: reg, Logger: log, OpenAPI: mhttp.OpenAPI,
+	})
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		eng.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String())
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		eng.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("shutting down: finishing requests in flight")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	shutErr := srv.Shutdown(shutCtx)
+	if err := eng.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	if shutErr != nil && !errors.Is(shutErr, http.ErrServerClosed) {
+		return fmt.Errorf("shut down: %w", shutErr)
+	}
+	log.Info("stopped cleanly")
+	return nil
+}
+
+// lockDir makes sure only one mamori uses a data directory at a time.
+func lockDir(dir string) (func(), error) {
+	path := filepath.Join(dir, "LOCK")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock data directory: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data directory %s is in use by another mamori: %w", dir, err)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}

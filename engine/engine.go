@@ -1,0 +1,281 @@
+// Package engine is mamori's risk service: it routes each event to the
+// shard that owns its account, decides it with the pure risk core, and
+// answers once the event and its decision are on disk. It implements
+// mamori.RiskService on top of the sqlite event log.
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/risk"
+	"github.com/mamori-dev/mamori/sqlite"
+)
+
+// Options tune an Engine; the zero value is good.
+type Options struct {
+	// Shards is how many account shards run in parallel (default 16).
+	Shards int
+	// SnapshotEvery is how many events pass between state snapshots
+	// (default 200,000); a restart replays at most about that many.
+	SnapshotEvery int64
+	Logger        *slog.Logger
+}
+
+// Engine is mamori's risk service on one machine.
+type Engine struct {
+	log     *sqlite.Log
+	dir     string
+	opts    Options
+	logger  *slog.Logger
+	seed    maphash.Seed
+	shards  []*shard
+	dedup   *dedup
+	seq     atomic.Uint64
+	failure atomic.Pointer[error]
+
+	shardsDone sync.WaitGroup
+	closeOnce  sync.Once
+	closeErr   error
+
+	sinceSnapshot atomic.Int64
+	snapshotting  sync.Mutex // held while a snapshot is taken
+}
+
+var _ mamori.RiskService = (*Engine)(nil)
+
+// Open starts an engine over the event log in dir: it loads the newest
+// snapshot, replays the log after it and starts the shards.
+func Open(ctx context.Context, log *sqlite.Log, dir string, opts Options) (*Engine, error) {
+	if opts.Shards <= 0 {
+		opts.Shards = 16
+	}
+	if opts.SnapshotEvery <= 0 {
+		opts.SnapshotEvery = 200_000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	e := &Engine{log: log, dir: dir, opts: opts, logger: opts.Logger, seed: maphash.MakeSeed()}
+	e.shards = make([]*shard, opts.Shards)
+	for i := range e.shards {
+		e.shards[i] = &shard{e: e, jobs: make(chan job, 1024), accounts: make(map[string]*risk.State)}
+	}
+	start := time.Now()
+	stats, err := e.restore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e.logger.Info("state restored", "snapshot_seq", stats.snapshotSeq, "replayed", stats.replayed,
+		"accounts", stats.accounts, "took", time.Since(start).Round(time.Millisecond))
+	for _, s := range e.shards {
+		e.shardsDone.Add(1)
+		go s.run()
+	}
+	return e, nil
+}
+
+func (e *Engine) shardOf(key string) *shard {
+	return e.shards[maphash.String(e.seed, key)%uint64(len(e.shards))]
+}
+
+// Decide implements mamori.RiskService.
+func (e *Engine) Decide(ctx context.Context, ev mamori.Event) (mamori.Decision, error) {
+	if err := ev.Validate(); err != nil {
+		return mamori.Decision{}, err
+	}
+	f, _, err := e.submit(&eventJob{ev: &ev})
+	if err != nil {
+		return mamori.Decision{}, err
+	}
+	return e.await(ctx, ev.ID, f)
+}
+
+// Record implements mamori.RiskService.
+func (e *Engine) Record(ctx context.Context, evs []mamori.Event) (int, error) {
+	for i := range evs {
+		if err := evs[i].Validate(); err != nil {
+			return 0, err
+		}
+	}
+	type pending struct {
+		id string
+		f  *flight
+	}
+	waits := make([]pending, 0, len(evs))
+	fresh := 0
+	for i := range evs {
+		f, isNew, err := e.submit(&eventJob{ev: &evs[i], observe: true})
+		if err != nil {
+			return 0, err
+		}
+		if isNew {
+			fresh++
+		}
+		if f != nil {
+			waits = append(waits, pending{evs[i].ID, f})
+		}
+	}
+	for _, w := range waits {
+		if _, err := e.await(ctx, w.id, w.f); err != nil {
+			return 0, err
+		}
+	}
+	return fresh, nil
+}
+
+// submit hands a new event to its shard and returns its flight, and
+// whether it is new. For an event recorded before it returns the flight
+// of the first copy while that is still on its way to disk, or a nil
+// flight once it is on disk.
+func (e *Engine) submit(j *eventJob) (*flight, bool, error) {
+	if err := e.Err(); err != nil {
+		return nil, false, err
+	}
+	id := j.ev.ID
+	f, maybe := e.dedup.check(id)
+	if f != nil {
+		return f, false, nil
+	}
+	if maybe {
+		_, found, err := e.log.Decision(context.Background(), id)
+		if err != nil {
+			return nil, false, err
+		}
+		if found {
+			return nil, false, nil
+		}
+	}
+	f, fresh := e.dedup.start(id)
+	if !fresh {
+		return f, false, nil
+	}
+	j.flight = f
+	e.shardOf(j.ev.RouteKey()).jobs <- job{event: j}
+	if e.sinceSnapshot.Add(1) >= e.opts.SnapshotEvery {
+		e.sinceSnapshot.Store(0)
+		go func() {
+			if err := e.Snapshot(context.Background()); err != nil {
+				e.logger.Error("snapshot", "err", err)
+			}
+		}()
+	}
+	return f, true, nil
+}
+
+// await waits for an event's flight and returns its decision; a nil flight
+// means the event was on disk already, so the stored decision is read.
+func (e *Engine) await(ctx context.Context, id string, f *flight) (mamori.Decision, error) {
+	if f != nil {
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return mamori.Decision{}, ctx.Err()
+		}
+		if f.err != nil {
+			return mamori.Decision{}, f.err
+		}
+		return f.decision, nil
+	}
+	raw, found, err := e.log.Decision(ctx, id)
+	if err != nil {
+		return mamori.Decision{}, err
+	}
+	if !found {
+		return mamori.Decision{}, fmt.Errorf("event %s: recorded but not in the log", id)
+	}
+	var d mamori.Decision
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return mamori.Decision{}, fmt.Errorf("decode decision of %s: %w", id, err)
+	}
+	return d, nil
+}
+
+// Account implements mamori.RiskService.
+func (e *Engine) Account(ctx context.Context, id string) (mamori.Account, error) {
+	reply := make(chan viewReply, 1)
+	select {
+	case e.shardOf(id).jobs <- job{view: &viewJob{account: id, reply: reply}}:
+	case <-ctx.Done():
+		return mamori.Account{}, ctx.Err()
+	}
+	select {
+	case r := <-reply:
+		if !r.found {
+			return mamori.Account{}, mamori.Errorf(mamori.ENotFound, "account %s was never seen", id)
+		}
+		return r.account, nil
+	case <-ctx.Done():
+		return mamori.Account{}, ctx.Err()
+	}
+}
+
+// Lockdown implements mamori.RiskService. The lockdown is an event of the
+// log like any other, at the account's last event time.
+func (e *Engine) Lockdown(ctx context.Context, id, reason string) (mamori.Account, error) {
+	ev := mamori.Event{
+		ID:         "lockdown-" + randomID(),
+		Type:       mamori.AccountLockedDown,
+		AccountID:  id,
+		Properties: mamori.Properties{Reason: reason},
+	}
+	f, _, err := e.submit(&eventJob{ev: &ev, atLastTime: true, mustExist: true})
+	if err != nil {
+		return mamori.Account{}, err
+	}
+	if _, err := e.await(ctx, ev.ID, f); err != nil {
+		return mamori.Account{}, err
+	}
+	return e.Account(ctx, id)
+}
+
+// Err returns why the engine stopped taking events, or nil.
+func (e *Engine) Err() error {
+	if p := e.failure.Load(); p != nil {
+		return mamori.Errorf(mamori.EUnavailable, "mamori is not taking events: %v", *p)
+	}
+	return nil
+}
+
+// fail stops the engine from taking events: its memory may be ahead of
+// the log, and only a restart (replaying the log) makes them agree again.
+func (e *Engine) fail(err error) {
+	if e.failure.CompareAndSwap(nil, &err) {
+		e.logger.Error("event log failed; refusing events until restart", "err", err)
+	}
+}
+
+// Close stops the shards, flushes the log, writes a final snapshot and
+// closes the store. Callers stop sending requests first.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		e.snapshotting.Lock() // no online snapshot may talk to a closed shard
+		defer e.snapshotting.Unlock()
+		for _, s := range e.shards {
+			close(s.jobs)
+		}
+		e.shardsDone.Wait()
+		var err error
+		if e.Err() == nil {
+			err = e.writeSnapshot(context.Background(), e.encodeShardsStopped())
+		}
+		e.closeErr = errors.Join(err, e.log.Close())
+	})
+	return e.closeErr
+}
+
+func randomID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/risk"
+	"github.com/mamori-dev/mamori/sqlite"
+)
+
+// shard owns the state of its accounts: one goroutine applies their
+// events in order, so the hot path needs no locks. Accounts are spread
+// over shards by a hash of their id.
+type shard struct {
+	e        *Engine
+	jobs     chan job
+	accounts map[string]*risk.State
+}
+
+// job is one thing a shard does; exactly one of its parts is set.
+type job struct {
+	event    *eventJob
+	view     *viewJob
+	snapshot chan<- []byte
+}
+
+type eventJob struct {
+	ev *mamori.Event
+	// observe: recorded through /v1/events, so the store received no
+	// decision and carried out no action: state changes as if allowed.
+	observe bool
+	// atLastTime: the event takes the account's last event time (lockdown
+	// has no time of its own).
+	atLastTime bool
+	// mustExist: refuse an account never seen.
+	mustExist bool
+	flight    *flight
+}
+
+type viewJob struct {
+	account string
+	reply   chan<- viewReply
+}
+
+type viewReply struct {
+	account mamori.Account
+	found   bool
+}
+
+func (s *shard) run() {
+	defer s.e.shardsDone.Done()
+	for j := range s.jobs {
+		switch {
+		case j.event != nil:
+			s.apply(j.event)
+		case j.view != nil:
+			st := s.accounts[j.view.account]
+			if st == nil || st.AccountID == "" {
+				j.view.reply <- viewReply{}
+				continue
+			}
+			j.view.reply <- viewReply{account: st.View(), found: true}
+		case j.snapshot != nil:
+			j.snapshot <- encodeAccounts(s.accounts)
+		}
+	}
+}
+
+func (s *shard) apply(j *eventJob) {
+	ev := j.ev
+	key := ev.RouteKey()
+	st := s.accounts[key]
+	if st == nil {
+		if j.mustExist {
+			s.e.dedup.finish(ev.ID, j.flight, mamori.Errorf(mamori.ENotFound, "account %s was never seen", ev.AccountID))
+			return
+		}
+		st = &risk.State{AccountID: ev.AccountID}
+		s.accounts[key] = st
+	}
+	if j.atLastTime {
+		ev.Time = st.LastTime
+	}
+	seq := s.e.seq.Add(1)
+	d := risk.Decide(st, ev, seq)
+	if j.observe {
+		d.Decision, d.Actions, d.CaseID = mamori.Allow, []mamori.Action{}, ""
+	}
+	risk.Apply(st, ev, &d, seq)
+
+	evJSON, err := json.Marshal(ev)
+	if err == nil {
+		var decJSON []byte
+		decJSON, err = json.Marshal(&d)
+		if err == nil {
+			j.flight.decision = d
+			s.e.log.Append(sqlite.Record{
+				Seq: seq, ID: ev.ID, Account: key, Type: ev.Type, Time: ev.Time,
+				Event: evJSON, Decision: decJSON,
+			}, func(err error) {
+				if err != nil {
+					s.e.fail(err)
+				}
+				s.e.dedup.finish(ev.ID, j.flight, err)
+			})
+			return
+		}
+	}
+	// Encoding a validated event cannot fail; if it does, the state is
+	// ahead of the log, so the engine must stop taking writes.
+	err = fmt.Errorf("encode event %s: %w", ev.ID, err)
+	s.e.fail(err)
+	s.e.dedup.finish(ev.ID, j.flight, err)
+}

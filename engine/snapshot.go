@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/bits-and-blooms/bloom/v3"
+	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/risk"
+	"github.com/mamori-dev/mamori/sqlite"
+)
+
+// A snapshot holds every account's state as of a point in the log, so
+// that a restart replays only the log's tail. It is taken while events
+// keep flowing: each shard encodes its accounts in turn, and each account
+// carries the sequence of the last event it holds, so that the replay
+// after the snapshot skips what an account already has.
+const (
+	snapshotFile    = "state.snapshot"
+	snapshotVersion = 1
+)
+
+type snapshot struct {
+	Version int
+	// Seq: every event at or below it is in the snapshot; events above it
+	// may be, per account (risk.State.LastSeq says).
+	Seq      uint64
+	Accounts [][]byte // gob-encoded map[string]*risk.State, one per shard
+	Filter   []byte   // the dedup filter
+}
+
+// Snapshot writes the state of every account to the data directory. It
+// returns at once if a snapshot is already being taken.
+func (e *Engine) Snapshot(ctx context.Context) error {
+	if !e.snapshotting.TryLock() {
+		return nil
+	}
+	defer e.snapshotting.Unlock()
+	snap := snapshot{Version: snapshotVersion, Seq: e.seq.Load()}
+	for _, s := range e.shards {
+		ch := make(chan []byte, 1)
+		s.jobs <- job{snapshot: ch}
+		snap.Accounts = append(snap.Accounts, <-ch)
+	}
+	filter, err := e.encodeFilter()
+	if err != nil {
+		return err
+	}
+	snap.Filter = filter
+	// The snapshot may hold events still on their way to disk: it must not
+	// be written before they are.
+	if err := e.log.Barrier(ctx); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	if err := e.Err(); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	return e.writeSnapshot(ctx, snap)
+}
+
+// encodeShardsStopped encodes every shard once the shards have stopped.
+func (e *Engine) encodeShardsStopped() snapshot {
+	snap := snapshot{Version: snapshotVersion, Seq: e.seq.Load()}
+	for _, s := range e.shards {
+		snap.Accounts = append(snap.Accounts, encodeAccounts(s.accounts))
+	}
+	snap.Filter, _ = e.encodeFilter()
+	return snap
+}
+
+func (e *Engine) encodeFilter() ([]byte, error) {
+	e.dedup.mu.Lock()
+	filter := e.dedup.filter.Copy()
+	e.dedup.mu.Unlock()
+	var buf bytes.Buffer
+	if _, err := filter.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("encode dedup filter: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func encodeAccounts(accounts map[string]*risk.State) []byte {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(accounts); err != nil {
+		// The state holds only gob-encodable types; this is a bug.
+		panic(fmt.Sprintf("encode account state: %v", err))
+	}
+	return buf.Bytes()
+}
+
+// writeSnapshot writes the file next to its final name, syncs it and
+// renames it into place, so that a crash leaves the old or the new one.
+func (e *Engine) writeSnapshot(_ context.Context, snap snapshot) error {
+	final := filepath.Join(e.dir, snapshotFile)
+	tmp, err := os.CreateTemp(e.dir, snapshotFile+".*")
+	if err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := gob.NewEncoder(tmp).Encode(&snap); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write snapshot %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync snapshot %s: %w", tmp.Name(), err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close snapshot %s: %w", tmp.Name(), err)
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return fmt.Errorf("install snapshot: %w", err)
+	}
+	if d, err := os.Open(e.dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	e.logger.Info("snapshot written", "seq", snap.Seq)
+	return nil
+}
+
+type restoreStats struct {
+	snapshotSeq uint64
+	replayed    int64
+	accounts    int
+}
+
+// restore loads the snapshot, if a good one exists, and replays the log
+// after it.
+func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
+	var stats restoreStats
+	snap, err := readSnapshot(filepath.Join(e.dir, snapshotFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		e.logger.Warn("snapshot unreadable; replaying the whole log", "err", err)
+		snap = nil
+	}
+	var filter *bloom.BloomFilter
+	if snap != nil {
+		for _, blob := range snap.Accounts {
+			var accounts map[string]*risk.State
+			if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&accounts); err != nil {
+				return stats, fmt.Errorf("decode snapshot: %w", err)
+			}
+			for key, st := range accounts {
+				e.shardOf(key).accounts[key] = st
+			}
+		}
+		filter = &bloom.BloomFilter{}
+		if _, err := filter.ReadFrom(bytes.NewReader(snap.Filter)); err != nil {
+			return stats, fmt.Errorf("decode snapshot filter: %w", err)
+		}
+		stats.snapshotSeq = snap.Seq
+	} else {
+		n, err := e.log.Count(ctx)
+		if err != nil {
+			return stats, err
+		}
+		filter = filterFor(n)
+	}
+	e.dedup = newDedup(filter)
+
+	last := stats.snapshotSeq
+	err = e.log.Replay(ctx, stats.snapshotSeq, func(r sqlite.Record) error {
+		last = r.Seq
+		e.dedup.filter.AddString(r.ID)
+		accounts := e.shardOf(r.Account).accounts
+		st := accounts[r.Account]
+		if st != nil && st.LastSeq >= r.Seq {
+			return nil
+		}
+		var ev mamori.Event
+		if err := json.Unmarshal(r.Event, &ev); err != nil {
+			return fmt.Errorf("replay event %d: %w", r.Seq, err)
+		}
+		var d mamori.Decision
+		if err := json.Unmarshal(r.Decision, &d); err != nil {
+			return fmt.Errorf("replay decision %d: %w", r.Seq, err)
+		}
+		if st == nil {
+			st = &risk.State{AccountID: ev.AccountID}
+			accounts[r.Account] = st
+		}
+		risk.Apply(st, &ev, &d, r.Seq)
+		stats.replayed++
+		return nil
+	})
+	if err != nil {
+		return stats, err
+	}
+	e.seq.Store(max(last, stats.snapshotSeq))
+	for _, s := range e.shards {
+		stats.accounts += len(s.accounts)
+	}
+	return stats, nil
+}
+
+func readSnapshot(path string) (*snapshot, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var snap snapshot
+	if err := gob.NewDecoder(f).Decode(&snap); err != nil {
+		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
+	}
+	if snap.Version != snapshotVersion {
+		return nil, fmt.Errorf("snapshot %s has version %d, want %d", path, snap.Version, snapshotVersion)
+	}
+	return &snap, nil
+}

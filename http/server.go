@@ -1,0 +1,357 @@
+// Package http serves mamori's JSON API (the wire contract) over
+// net/http, with authentication, limits, metrics and request logs.
+package http
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mamori-dev/mamori"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// MaxBody is the largest request body accepted; larger gets 413.
+const MaxBody = 1 << 20
+
+// Config holds what a Server needs; Service and APIKey (or Insecure)
+// are required.
+type Config struct {
+	Service mamori.RiskService
+	// APIKey is compared in constant time with each request's bearer key.
+	APIKey string
+	// Insecure accepts requests without a key (development only).
+	Insecure bool
+	// Healthy reports whether the service accepts events (nil: always).
+	Healthy func() error
+	// MaxInFlight caps concurrent API requests; more get 429 (default 4096).
+	MaxInFlight int
+	// Registry receives the server's metrics (nil: a new one).
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	// OpenAPI is the API document served at /openapi.yaml.
+	OpenAPI []byte
+}
+
+// Server is the HTTP face of mamori.
+type Server struct {
+	cfg      Config
+	keyHash  [32]byte
+	slots    chan struct{}
+	mux      *http.ServeMux
+	metrics  *metrics
+	logger   *slog.Logger
+	registry *prometheus.Registry
+}
+
+// New builds a Server from cfg.
+func New(cfg Config) *Server {
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 4096
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{
+		cfg:      cfg,
+		keyHash:  sha256.Sum256([]byte(cfg.APIKey)),
+		slots:    make(chan struct{}, cfg.MaxInFlight),
+		mux:      http.NewServeMux(),
+		metrics:  newMetrics(cfg.Registry),
+		logger:   cfg.Logger,
+		registry: cfg.Registry,
+	}
+	s.routes()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /openapi.yaml", s.handleOpenAPI)
+	s.api("POST /v1/risk", "risk", s.handleRisk)
+	s.api("POST /v1/events", "events", s.handleEvents)
+	s.api("GET /v1/accounts/{account_id}", "account", s.handleAccount)
+	s.api("POST /v1/accounts/{account_id}/lockdown", "lockdown", s.handleLockdown)
+	s.api("/v1/", "unknown", func(w http.ResponseWriter, r *http.Request) *result {
+		return fail(mamori.Errorf(mamori.ENotFound, "no such call: %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// result is what an API handler answers: a status and a body, or an error.
+type result struct {
+	status   int
+	body     any
+	raw      []byte // a body already encoded
+	err      error
+	decision mamori.Outcome
+}
+
+func fail(err error) *result { return &result{err: err} }
+
+// api registers an authenticated, limited, measured API route.
+func (s *Server) api(pattern, route string, h func(http.ResponseWriter, *http.Request) *result) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		var res *result
+		switch {
+		case !s.authorized(r):
+			res = fail(mamori.Errorf(mamori.EUnauthorized, "missing or wrong API key (Authorization: Bearer KEY)"))
+		default:
+			select {
+			case s.slots <- struct{}{}:
+				res = h(w, r)
+				<-s.slots
+			default:
+				w.Header().Set("Retry-After", "1")
+				res = fail(mamori.Errorf(mamori.ERateLimited, "too many requests in flight; retry shortly"))
+			}
+		}
+		status := s.write(w, r, res)
+		s.metrics.observe(route, status, res.decision, time.Since(start))
+	})
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	if s.cfg.Insecure && s.cfg.APIKey == "" {
+		return true
+	}
+	auth := r.Header.Get("Authorization")
+	key, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		return false
+	}
+	given := sha256.Sum256([]byte(strings.TrimSpace(key)))
+	return subtle.ConstantTimeCompare(given[:], s.keyHash[:]) == 1
+}
+
+// statusOf maps application error codes to HTTP statuses.
+var statusOf = map[string]int{
+	mamori.EInvalidJSON:  http.StatusBadRequest,
+	mamori.EInvalidEvent: http.StatusBadRequest,
+	mamori.EUnauthorized: http.StatusUnauthorized,
+	mamori.ENotFound:     http.StatusNotFound,
+	mamori.ETooLarge:     http.StatusRequestEntityTooLarge,
+	mamori.ERateLimited:  http.StatusTooManyRequests,
+	mamori.EInternal:     http.StatusInternalServerError,
+	mamori.EUnavailable:  http.StatusServiceUnavailable,
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (s *Server) write(w http.ResponseWriter, r *http.Request, res *result) int {
+	w.Header().Set("Content-Type", "application/json")
+	if res.err != nil {
+		code := mamori.ErrorCode(res.err)
+		if errors.Is(res.err, context.Canceled) || errors.Is(res.err, context.DeadlineExceeded) {
+			code = mamori.EUnavailable
+		}
+		status := statusOf[code]
+		detail := errorDetail{Code: code, Message: mamori.ErrorMessage(res.err)}
+		var me *mamori.Error
+		if errors.As(res.err, &me) {
+			detail.Field = me.Field
+		}
+		if status >= 500 {
+			s.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", res.err)
+			if code == mamori.EInternal {
+				detail.Message = "internal error; see the server's log"
+			}
+		}
+		body, _ := json.Marshal(errorBody{Error: detail})
+		w.WriteHeader(status)
+		w.Write(append(body, '\n'))
+		return status
+	}
+	body := res.raw
+	if body == nil {
+		var err error
+		if body, err = json.Marshal(res.body); err != nil {
+			return s.write(w, r, fail(err))
+		}
+	}
+	w.WriteHeader(res.status)
+	w.Write(append(body, '\n'))
+	return res.status
+}
+
+// readBody reads at most MaxBody bytes of the request body.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, mamori.Errorf(mamori.ETooLarge, "body is larger than %d bytes", MaxBody)
+		}
+		return nil, mamori.Errorf(mamori.EInvalidJSON, "could not read the body: %v", err)
+	}
+	return body, nil
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if s.cfg.Healthy != nil {
+		if err := s.cfg.Healthy(); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "error": err.Error()})
+			return
+		}
+	}
+	json.NewEncoder(w).Encode(map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Write(s.cfg.OpenAPI)
+}
+
+func (s *Server) handleRisk(w http.ResponseWriter, r *http.Request) *result {
+	body, err := readBody(w, r)
+	if err != nil {
+		return fail(err)
+	}
+	ev, err := mamori.DecodeEvent(body)
+	if err != nil {
+		return fail(err)
+	}
+	d, err := s.cfg.Service.Decide(r.Context(), ev)
+	if err != nil {
+		return fail(err)
+	}
+	s.metrics.decisions.WithLabelValues(ev.Type, string(d.Decision)).Inc()
+	return &result{status: http.StatusOK, body: &d, decision: d.Decision}
+}
+
+// EventsAccepted is the answer to POST /v1/events.
+type EventsAccepted struct {
+	// Accepted counts the events of the request, all now recorded.
+	Accepted int `json:"accepted"`
+	// Duplicates counts those recorded before, by an earlier request.
+	Duplicates int `json:"duplicates"`
+}
+
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) *result {
+	body, err := readBody(w, r)
+	if err != nil {
+		return fail(err)
+	}
+	evs, err := mamori.DecodeEvents(body)
+	if err != nil {
+		return fail(err)
+	}
+	fresh, err := s.cfg.Service.Record(r.Context(), evs)
+	if err != nil {
+		return fail(err)
+	}
+	return &result{status: http.StatusAccepted, body: EventsAccepted{Accepted: len(evs), Duplicates: len(evs) - fresh}}
+}
+
+func accountID(r *http.Request) (string, error) {
+	id := r.PathValue("account_id")
+	if id == "" || len(id) > 128 {
+		return "", mamori.Errorf(mamori.ENotFound, "no account %q", id)
+	}
+	return id, nil
+}
+
+func (s *Server) handleAccount(w http.ResponseWriter, r *http.Request) *result {
+	id, err := accountID(r)
+	if err != nil {
+		return fail(err)
+	}
+	a, err := s.cfg.Service.Account(r.Context(), id)
+	if err != nil {
+		return fail(err)
+	}
+	return &result{status: http.StatusOK, body: &a}
+}
+
+// LockdownRequest is the body of POST /v1/accounts/{id}/lockdown.
+type LockdownRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) handleLockdown(w http.ResponseWriter, r *http.Request) *result {
+	id, err := accountID(r)
+	if err != nil {
+		return fail(err)
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		return fail(err)
+	}
+	var req LockdownRequest
+	if len(strings.TrimSpace(string(body))) > 0 {
+		if err := json.Unmarshal(body, &req); err != nil {
+			var typeErr *json.UnmarshalTypeError
+			if errors.As(err, &typeErr) {
+				return fail(mamori.FieldError(typeErr.Field, "must be a string"))
+			}
+			return fail(mamori.Errorf(mamori.EInvalidJSON, "body is not valid JSON: %v", err))
+		}
+	}
+	if len(req.Reason) > 512 {
+		return fail(mamori.FieldError("reason", "is longer than 512 bytes"))
+	}
+	a, err := s.cfg.Service.Lockdown(r.Context(), id, req.Reason)
+	if err != nil {
+		return fail(err)
+	}
+	return &result{status: http.StatusOK, body: &a}
+}
+
+type metrics struct {
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	decisions *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mamori_http_requests_total", Help: "API requests by route and status.",
+		}, []string{"route", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "mamori_http_request_duration_seconds",
+			Help:    "API request latency by route and decision (none for calls without one).",
+			Buckets: []float64{.0002, .0005, .001, .002, .005, .01, .025, .05, .1, .25, 1},
+		}, []string{"route", "decision"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mamori_decisions_total", Help: "Decisions by event type and outcome.",
+		}, []string{"type", "decision"}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.decisions)
+	return m
+}
+
+func (m *metrics) observe(route string, status int, decision mamori.Outcome, took time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	d := string(decision)
+	if d == "" {
+		d = "none"
+	}
+	m.latency.WithLabelValues(route, d).Observe(took.Seconds())
+}

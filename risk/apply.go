@@ -1,0 +1,294 @@
+package risk
+
+import (
+	"math"
+	"time"
+
+	"github.com/mamori-dev/mamori"
+)
+
+// riskHalfLife is how fast the account's risk fades without new signs.
+const riskHalfLife = 7 * 24 * time.Hour
+
+// Apply changes st by the event and the decision mamori gave it. Replay
+// calls it with the stored decision, so state never depends on the policy
+// that was current at replay time.
+func Apply(st *State, ev *mamori.Event, d *mamori.Decision, seq uint64) {
+	if st.AccountID == "" {
+		st.AccountID = ev.AccountID
+	}
+	st.LastSeq = seq
+	st.EventCount++
+	if !st.LastTime.IsZero() && ev.Time.After(st.LastTime) {
+		st.Risk *= math.Exp2(-float64(ev.Time.Sub(st.LastTime)) / float64(riskHalfLife))
+	}
+	if ev.Time.After(st.LastTime) {
+		st.LastTime = ev.Time
+	}
+	if d.Decision != mamori.Allow || d.Score > st.Risk {
+		st.Risk = math.Max(st.Risk, d.Score)
+	}
+	st.Risk = round(st.Risk)
+
+	applyEvent(st, ev, d)
+	if d.CaseID != "" {
+		joinCase(st, ev, d)
+	}
+	for _, a := range d.Actions {
+		applyAction(st, ev, a)
+	}
+}
+
+func applyEvent(st *State, ev *mamori.Event, d *mamori.Decision) {
+	p := &ev.Properties
+	s := st.Session(ev.SessionID)
+	if s != nil {
+		if ev.Time.After(s.LastSeen) {
+			s.LastSeen = ev.Time
+		}
+	} else if ev.SessionID != "" && ev.Type != mamori.Logout {
+		s = st.addSession(ev, ev.Type != mamori.LoginSucceeded)
+	}
+	switch ev.Type {
+	case mamori.AccountCreated:
+		st.Created = ev.Time
+		st.Email = p.Email
+	case mamori.LoginSucceeded:
+		if s != nil {
+			s.SignInRisk = d.Score
+			s.NoSignIn = false
+			s.NewDevice = hasReason(d, ReasonNewDevice)
+			s.Verified = d.Decision == mamori.Allow
+			s.Revoked = d.Decision == mamori.Deny
+		}
+		if d.Decision == mamori.Allow {
+			st.learn(ev)
+		}
+	case mamori.LoginFailed:
+		st.Failures = append(st.Failures, ev.Time)
+		if len(st.Failures) > maxFailures {
+			st.Failures = st.Failures[len(st.Failures)-maxFailures:]
+		}
+	case mamori.ChallengeSucceeded:
+		if s != nil && d.Decision == mamori.Allow {
+			s.Verified = true
+			s.ChallengeFails = 0
+			st.learn(ev)
+		}
+	case mamori.ChallengeFailed:
+		if s != nil {
+			s.ChallengeFails++
+		}
+	case mamori.Logout:
+		if s != nil {
+			s.LoggedOut = true
+		}
+	case mamori.AccountUnlocked:
+		st.Locked = false
+		st.ResetRequired = false
+	case mamori.PasswordChanged:
+		st.ResetRequired = false
+	case mamori.EmailChanged:
+		st.Email = p.NewEmail
+		st.EmailChanged = ev.Time
+	case mamori.DeviceTrusted:
+		if d.Decision == mamori.Allow && ev.Context.DeviceID != "" && !st.trusted(ev.Context.DeviceID) {
+			st.Trusted = append(st.Trusted, mamori.TrustedDevice{DeviceID: ev.Context.DeviceID, Since: ev.Time})
+		}
+	case mamori.DeviceUntrusted:
+		st.Trusted = removeTrusted(st.Trusted, ev.Context.DeviceID)
+	case mamori.OrderPlaced:
+		st.addOrder(ev, d, s)
+	case mamori.OrderHidden:
+		if o := st.Order(p.OrderID); o != nil {
+			o.Hidden = true
+		}
+	case mamori.OrderCancelled:
+		if o := st.Order(p.OrderID); o != nil {
+			o.Status = OrderCancelledStatus
+		}
+	case mamori.OrderReleased:
+		if o := st.Order(p.OrderID); o != nil && o.Status == OrderHeldStatus {
+			o.Status = OrderPlacedStatus
+		}
+	case mamori.PaymentDeclined:
+		if o := st.Order(p.OrderID); o != nil {
+			o.Status = OrderDeclinedStatus
+		}
+		if s != nil {
+			s.Declines++
+		}
+	case mamori.PaymentSettled:
+		if o := st.Order(p.OrderID); o != nil {
+			o.Settled = true
+		}
+	case mamori.GiftCardRedeemed:
+		if o := st.Order(p.OrderID); o != nil {
+			o.Redeemed = true
+		}
+	}
+	if s != nil && isSecurityChange(ev.Type) && d.Decision == mamori.Allow {
+		s.Changes++
+	}
+	if s != nil && d.Decision == mamori.Deny && ev.SessionID != "" {
+		s.Revoked = true
+	}
+}
+
+func (st *State) addSession(ev *mamori.Event, noSignIn bool) *Session {
+	if len(st.Sessions) >= MaxSessions {
+		st.Sessions = append(st.Sessions[:0], st.Sessions[1:]...)
+	}
+	st.Sessions = append(st.Sessions, Session{
+		ID: ev.SessionID, DeviceID: ev.Context.DeviceID, IP: ev.Context.IP,
+		UserAgent: ev.Context.UserAgent, Started: ev.Time, LastSeen: ev.Time,
+		NoSignIn: noSignIn, Verified: true,
+	})
+	return &st.Sessions[len(st.Sessions)-1]
+}
+
+// learn makes the event's device, network and browser familiar.
+func (st *State) learn(ev *mamori.Event) {
+	st.Devices = see(st.Devices, ev.Context.DeviceID, ev.Time)
+	st.Networks = see(st.Networks, Prefix(ev.Context.IP), ev.Time)
+	st.Agents = see(st.Agents, ev.Context.UserAgent, ev.Time)
+}
+
+func (st *State) addOrder(ev *mamori.Event, d *mamori.Decision, s *Session) {
+	p := &ev.Properties
+	o := Order{
+		ID: p.OrderID, Time: ev.Time, SessionID: ev.SessionID,
+		Amount: p.AmountValue(), Currency: p.Currency,
+		GiftCard: p.HasGiftCard(), Digital: p.HasDigital(),
+		Status: OrderPlacedStatus,
+		Risky:  s != nil && (s.SignInRisk >= riskySessionAt || s.NoSignIn),
+	}
+	if p.Delivery != nil {
+		o.Recipient = p.Delivery.RecipientEmail
+	}
+	switch d.Decision {
+	case mamori.Review:
+		o.Status = OrderHeldStatus
+	case mamori.Deny:
+		o.Status = OrderDeniedStatus
+	}
+	if len(st.Orders) >= maxOrders {
+		st.Orders = append(st.Orders[:0], st.Orders[1:]...)
+	}
+	st.Orders = append(st.Orders, o)
+	if d.Decision == mamori.Deny {
+		return
+	}
+	st.OrderCount++
+	st.OrderTotal += o.Amount
+	st.MaxOrder = max(st.MaxOrder, o.Amount)
+	if o.Recipient != "" && d.Decision == mamori.Allow {
+		st.Recipient = see(st.Recipient, o.Recipient, ev.Time)
+	}
+	if s != nil {
+		if o.GiftCard {
+			s.GiftCards++
+		} else if o.Amount <= smallOrderMax {
+			s.SmallOrder = true
+		}
+	}
+}
+
+func joinCase(st *State, ev *mamori.Event, d *mamori.Decision) {
+	c := st.OpenCase()
+	if c == nil || c.ID != d.CaseID {
+		reason := ev.Type
+		if len(d.Reasons) > 0 {
+			reason = d.Reasons[0].Code
+		}
+		st.Cases = append(st.Cases, mamori.Case{
+			ID: d.CaseID, AccountID: st.AccountID, Status: mamori.CaseOpen,
+			Opened: ev.Time, Reason: reason,
+		})
+		c = &st.Cases[len(st.Cases)-1]
+	}
+	c.EventIDs = append(c.EventIDs, ev.ID)
+	if s := st.Session(ev.SessionID); s != nil && d.Decision != mamori.Allow {
+		st.suspect(s)
+	}
+}
+
+// suspect marks what a session used as linked to fraud: its device and
+// network are no longer familiar, and signing in from that device again
+// is refused while the account has a case.
+func (st *State) suspect(s *Session) {
+	forget := func(list []Seen, key string) []Seen {
+		out := list[:0]
+		for _, x := range list {
+			if x.Key != key || x.First.Before(s.Started) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	st.Devices = forget(st.Devices, s.DeviceID)
+	st.Networks = forget(st.Networks, Prefix(s.IP))
+	st.Agents = forget(st.Agents, s.UserAgent)
+	if s.DeviceID != "" && find(st.Devices, s.DeviceID) == nil {
+		st.Suspect = see(st.Suspect, s.DeviceID, s.LastSeen)
+	}
+}
+
+func applyAction(st *State, ev *mamori.Event, a mamori.Action) {
+	switch a {
+	case mamori.LockAccount:
+		st.Locked = true
+	case mamori.RevokeSessions:
+		for i := range st.Sessions {
+			if !st.Sessions[i].LoggedOut {
+				st.Sessions[i].Revoked = true
+			}
+		}
+	case mamori.RevokeTrustedDevices:
+		st.Trusted = nil
+	case mamori.RequirePasswordReset:
+		st.ResetRequired = true
+	case mamori.HoldPendingOrders:
+		for i := range st.Orders {
+			if o := &st.Orders[i]; o.Status == OrderPlacedStatus && !o.Settled {
+				o.Status = OrderHeldStatus
+			}
+		}
+	case mamori.VoidGiftCards:
+		for i := range st.Orders {
+			o := &st.Orders[i]
+			if o.GiftCard && !o.Redeemed && (o.Risky || o.SessionID == ev.SessionID || ev.Type == mamori.AccountLockedDown) &&
+				(o.Status == OrderPlacedStatus || o.Status == OrderHeldStatus) {
+				o.Status = OrderVoidedStatus
+			}
+		}
+	}
+}
+
+func removeTrusted(list []mamori.TrustedDevice, device string) []mamori.TrustedDevice {
+	out := list[:0]
+	for _, t := range list {
+		if t.DeviceID != device {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func isSecurityChange(t string) bool {
+	switch t {
+	case mamori.PasswordChanged, mamori.EmailChanged, mamori.MFAChanged, mamori.DeviceTrusted,
+		mamori.PaymentMethodAdded, mamori.AddressAdded:
+		return true
+	}
+	return false
+}
+
+func hasReason(d *mamori.Decision, code string) bool {
+	for _, r := range d.Reasons {
+		if r.Code == code {
+			return true
+		}
+	}
+	return false
+}

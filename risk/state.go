@@ -1,0 +1,227 @@
+// Package risk is mamori's decision core. It is pure: given an account's
+// state and an event it returns a decision (Decide), and given the
+// decision it changes the state (Apply). Nothing here does I/O or reads
+// the clock; every age and window is measured on event time.
+package risk
+
+import (
+	"time"
+
+	"github.com/mamori-dev/mamori"
+)
+
+// Bounds on what one account keeps, so that state stays small however
+// long an account lives.
+const (
+	MaxSessions   = 128
+	maxSeen       = 32
+	maxOrders     = 64
+	maxRecipients = 32
+	maxFailures   = 16
+)
+
+// State is everything mamori remembers about one account.
+type State struct {
+	AccountID     string
+	Created       time.Time
+	Email         string
+	EmailChanged  time.Time
+	Locked        bool
+	ResetRequired bool
+	// LastSeq is the log sequence of the last event applied, so that a
+	// replay after a snapshot skips what the snapshot already holds.
+	LastSeq    uint64
+	LastTime   time.Time
+	EventCount int64
+	Risk       float64
+
+	Devices  []Seen // device ids
+	Networks []Seen // IP prefixes (/24, /48)
+	Agents   []Seen // user-agent strings
+	Failures []time.Time
+	// Suspect holds devices of sessions that led to a fraud case.
+	Suspect []Seen
+
+	Sessions  []Session // oldest first
+	Trusted   []mamori.TrustedDevice
+	Recipient []Seen  // e-mail recipients of digital orders
+	Orders    []Order // oldest first
+
+	OrderCount int64
+	OrderTotal int64
+	MaxOrder   int64
+
+	Cases []mamori.Case
+}
+
+// Seen counts one value an account has used.
+type Seen struct {
+	Key   string
+	First time.Time
+	Last  time.Time
+	Count int64
+}
+
+// Session is what mamori knows of one session.
+type Session struct {
+	ID        string
+	DeviceID  string
+	IP        string
+	UserAgent string
+	Started   time.Time
+	LastSeen  time.Time
+	Revoked   bool
+	LoggedOut bool
+	// Verified is false from a challenge until challenge.succeeded.
+	Verified bool
+	// SignInRisk is the score of the sign-in that started the session;
+	// NoSignIn marks a session first seen on an event other than a login.
+	SignInRisk     float64
+	NewDevice      bool
+	NoSignIn       bool
+	Declines       int
+	GiftCards      int
+	SmallOrder     bool
+	ChallengeFails int
+	Changes        int // security changes (e-mail, MFA, payment, address) made in it
+}
+
+// Order status values.
+const (
+	OrderPlacedStatus    = "placed"
+	OrderHeldStatus      = "held"
+	OrderDeniedStatus    = "denied"
+	OrderVoidedStatus    = "voided"
+	OrderCancelledStatus = "cancelled"
+	OrderDeclinedStatus  = "declined"
+)
+
+// Order is one order of the account.
+type Order struct {
+	ID        string
+	Time      time.Time
+	SessionID string
+	Amount    int64
+	Currency  string
+	GiftCard  bool
+	Digital   bool
+	Recipient string
+	Status    string
+	Hidden    bool
+	Settled   bool
+	Redeemed  bool
+	Risky     bool // placed in a session mamori judged suspicious
+}
+
+// Known reports whether the account has any history to compare with.
+func (s *State) Known() bool { return len(s.Devices) > 0 || len(s.Networks) > 0 }
+
+// Session returns the session with the given id, or nil.
+func (s *State) Session(id string) *Session {
+	if id == "" {
+		return nil
+	}
+	for i := len(s.Sessions) - 1; i >= 0; i-- {
+		if s.Sessions[i].ID == id {
+			return &s.Sessions[i]
+		}
+	}
+	return nil
+}
+
+// Order returns the order with the given id, or nil.
+func (s *State) Order(id string) *Order {
+	for i := len(s.Orders) - 1; i >= 0; i-- {
+		if s.Orders[i].ID == id {
+			return &s.Orders[i]
+		}
+	}
+	return nil
+}
+
+// OpenCase returns the account's open case, or nil.
+func (s *State) OpenCase() *mamori.Case {
+	for i := range s.Cases {
+		if s.Cases[i].Status == mamori.CaseOpen || s.Cases[i].Status == mamori.CaseInvestigating {
+			return &s.Cases[i]
+		}
+	}
+	return nil
+}
+
+func (s *State) trusted(device string) bool {
+	for _, t := range s.Trusted {
+		if t.DeviceID == device {
+			return true
+		}
+	}
+	return false
+}
+
+func find(list []Seen, key string) *Seen {
+	for i := range list {
+		if list[i].Key == key {
+			return &list[i]
+		}
+	}
+	return nil
+}
+
+// see records one use of key, evicting the least recently used value
+// when the list is full.
+func see(list []Seen, key string, t time.Time) []Seen {
+	if key == "" {
+		return list
+	}
+	if s := find(list, key); s != nil {
+		s.Count++
+		if t.After(s.Last) {
+			s.Last = t
+		}
+		return list
+	}
+	if len(list) >= maxSeen {
+		oldest := 0
+		for i := range list {
+			if list[i].Last.Before(list[oldest].Last) {
+				oldest = i
+			}
+		}
+		list = append(list[:oldest], list[oldest+1:]...)
+	}
+	return append(list, Seen{Key: key, First: t, Last: t, Count: 1})
+}
+
+// View turns the state into the account view of the contract.
+func (s *State) View() mamori.Account {
+	a := mamori.Account{
+		AccountID:             s.AccountID,
+		Status:                mamori.StatusActive,
+		Risk:                  s.Risk,
+		Sessions:              make([]mamori.Session, 0, len(s.Sessions)),
+		TrustedDevices:        append([]mamori.TrustedDevice{}, s.Trusted...),
+		OpenCaseIDs:           []string{},
+		PasswordResetRequired: s.ResetRequired,
+		EventCount:            s.EventCount,
+		LastEventTime:         s.LastTime,
+	}
+	if s.Locked {
+		a.Status = mamori.StatusLocked
+	}
+	for i := len(s.Sessions) - 1; i >= 0; i-- {
+		ss := s.Sessions[i]
+		a.Sessions = append(a.Sessions, mamori.Session{
+			SessionID: ss.ID, DeviceID: ss.DeviceID, IP: ss.IP,
+			Started: ss.Started, LastSeen: ss.LastSeen,
+			Revoked: ss.Revoked, Verified: ss.Verified,
+		})
+	}
+	for _, c := range s.Cases {
+		if c.Status == mamori.CaseOpen || c.Status == mamori.CaseInvestigating {
+			a.OpenCaseIDs = append(a.OpenCaseIDs, c.ID)
+		}
+		c.EventIDs = append([]string{}, c.EventIDs...)
+		a.Cases = append(a.Cases, c)
+	}
+	return a
+}

@@ -1,0 +1,331 @@
+// Package sqlite is mamori's embedded store: the event log in a SQLite
+// file (pure-Go driver, WAL mode, fsync on every commit) with group
+// commit, so that many concurrent writers share one sync.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Record is one entry of the event log.
+type Record struct {
+	Seq      uint64
+	ID       string
+	Account  string
+	Type     string
+	Time     time.Time
+	Event    []byte // the event as JSON
+	Decision []byte // the decision as JSON
+}
+
+// Options tune a Log; the zero value is good.
+type Options struct {
+	// MaxBatch caps how many records share one commit (default 4096).
+	MaxBatch int
+	// Queue is how many records may wait for the committer (default 65536).
+	Queue int
+	// OnCommit, when set, is told the size and duration of each commit.
+	OnCommit func(records int, took time.Duration)
+}
+
+// Log is the event log. Append is safe for concurrent use.
+type Log struct {
+	path   string
+	writer *sql.DB
+	reader *sql.DB
+	opts   Options
+
+	queue    chan entry
+	stopOnce sync.Once
+	stopped  chan struct{}
+	mu       sync.RWMutex // held to read while appending, to write while closing
+	closed   bool
+}
+
+type entry struct {
+	rec  Record
+	done func(error)
+}
+
+// ErrClosed is returned by Append after Close.
+var ErrClosed = errors.New("event log closed")
+
+// Open opens or creates the log in dir, applying pending migrations.
+func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 4096
+	}
+	if opts.Queue <= 0 {
+		opts.Queue = 65536
+	}
+	path := filepath.Join(dir, "mamori.db")
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
+		"&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
+	writer, err := sql.Open("sqlite", dsn+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	writer.SetMaxOpenConns(1)
+	reader, err := sql.Open("sqlite", dsn+"&_pragma=query_only(ON)")
+	if err != nil {
+		writer.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	reader.SetMaxOpenConns(4)
+	l := &Log{path: path, writer: writer, reader: reader, opts: opts,
+		queue: make(chan entry, opts.Queue), stopped: make(chan struct{})}
+	if err := l.migrate(ctx); err != nil {
+		l.closeDBs()
+		return nil, err
+	}
+	go l.commitLoop()
+	return l, nil
+}
+
+func (l *Log) migrate(ctx context.Context) error {
+	if _, err := l.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate %s: %w", l.path, err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		base := filepath.Base(name)
+		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with its version: %w", base, err)
+		}
+		var n int
+		if err := l.writer.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		if n > 0 {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		tx, err := l.writer.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied) VALUES (?, ?, ?)`,
+			version, base, time.Now().UTC().Format(time.RFC3339)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// Append queues a record; done is called, from the committer, once the
+// record is on disk or has failed. Records are committed in the order
+// they were appended. Append blocks while the queue is full.
+func (l *Log) Append(rec Record, done func(error)) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		done(ErrClosed)
+		return
+	}
+	l.queue <- entry{rec: rec, done: done}
+}
+
+// Barrier returns once every record appended before it is on disk.
+func (l *Log) Barrier(ctx context.Context) error {
+	ch := make(chan error, 1)
+	l.Append(Record{}, func(err error) { ch <- err })
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// commitLoop takes whatever has queued up, writes it in one transaction
+// and syncs once: the group commit.
+func (l *Log) commitLoop() {
+	defer close(l.stopped)
+	batch := make([]entry, 0, l.opts.MaxBatch)
+	for {
+		e, ok := <-l.queue
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], e)
+	fill:
+		for len(batch) < l.opts.MaxBatch {
+			select {
+			case e, ok := <-l.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, e)
+			default:
+				break fill
+			}
+		}
+		start := time.Now()
+		err := l.write(batch)
+		for _, e := range batch {
+			e.done(err)
+		}
+		if l.opts.OnCommit != nil {
+			l.opts.OnCommit(len(batch), time.Since(start))
+		}
+	}
+}
+
+func (l *Log) write(batch []entry) error {
+	ctx := context.Background()
+	tx, err := l.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin commit: %w", err)
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (seq, id, account, type, time, event, decision) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		tx.Rollback()
+		return fmt.Errorf("prepare append: %w", err)
+	}
+	defer stmt.Close()
+	for _, e := range batch {
+		r := &e.rec
+		if r.ID == "" {
+			continue // a barrier
+		}
+		if _, err := stmt.ExecContext(ctx, int64(r.Seq), r.ID, r.Account, r.Type,
+			r.Time.UTC().Format(time.RFC3339Nano), r.Event, r.Decision); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("append event %s: %w", r.ID, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit %d events: %w", len(batch), err)
+	}
+	return nil
+}
+
+// Decision returns the stored decision of the event with the given id,
+// and whether there is one.
+func (l *Log) Decision(ctx context.Context, id string) ([]byte, bool, error) {
+	var d []byte
+	err := l.reader.QueryRowContext(ctx, `SELECT decision FROM events WHERE id = ?`, id).Scan(&d)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("look up event %s: %w", id, err)
+	}
+	return d, true, nil
+}
+
+// MaxSeq returns the highest sequence in the log, 0 when empty.
+func (l *Log) MaxSeq(ctx context.Context) (uint64, error) {
+	var n sql.NullInt64
+	if err := l.reader.QueryRowContext(ctx, `SELECT max(seq) FROM events`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read log end: %w", err)
+	}
+	return uint64(n.Int64), nil
+}
+
+// Count returns how many events the log holds.
+func (l *Log) Count(ctx context.Context) (int64, error) {
+	var n int64
+	if err := l.reader.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
+}
+
+// Replay calls fn for every record with a sequence above after, in
+// sequence order. Record.Event and Record.Decision are only valid during
+// the call.
+func (l *Log) Replay(ctx context.Context, after uint64, fn func(Record) error) error {
+	rows, err := l.reader.QueryContext(ctx, `SELECT seq, id, account, event, decision FROM events WHERE seq > ? ORDER BY seq`, int64(after))
+	if err != nil {
+		return fmt.Errorf("replay log after %d: %w", after, err)
+	}
+	defer rows.Close()
+	var r Record
+	for rows.Next() {
+		var seq int64
+		var ev, dec sql.RawBytes
+		if err := rows.Scan(&seq, &r.ID, &r.Account, &ev, &dec); err != nil {
+			return fmt.Errorf("replay log: %w", err)
+		}
+		r.Seq, r.Event, r.Decision = uint64(seq), ev, dec
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("replay log: %w", err)
+	}
+	return nil
+}
+
+// IDs calls fn with every event id in the log.
+func (l *Log) IDs(ctx context.Context, fn func(id string)) error {
+	rows, err := l.reader.QueryContext(ctx, `SELECT id FROM events`)
+	if err != nil {
+		return fmt.Errorf("read event ids: %w", err)
+	}
+	defer rows.Close()
+	var id string
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("read event ids: %w", err)
+		}
+		fn(id)
+	}
+	return rows.Err()
+}
+
+// Close commits what is queued and closes the database.
+func (l *Log) Close() error {
+	l.stopOnce.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		close(l.queue)
+	})
+	<-l.stopped
+	return l.closeDBs()
+}
+
+func (l *Log) closeDBs() error {
+	if _, err := l.writer.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		l.writer.Close()
+		l.reader.Close()
+		return fmt.Errorf("checkpoint %s: %w", l.path, err)
+	}
+	return errors.Join(l.reader.Close(), l.writer.Close())
+}
