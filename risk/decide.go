@@ -152,7 +152,7 @@ func signInFactors(st *State, ev *mamori.Event) []factor {
 		}
 	}
 	if n := countSince(st.Failures, ev.Time.Add(-failureWindow)); n >= 3 {
-		fs = append(fs, factor{code: ReasonRecentFailures, weight: 0.3, detail: strconv.Itoa(n) + " in the last hour"})
+		fs = append(fs, factor{code: ReasonRecentFailures, weight: 0.4, detail: strconv.Itoa(n)})
 	}
 	if ev.Properties.RememberedDevice && !st.trusted(ev.Context.DeviceID) {
 		fs = append(fs, factor{code: ReasonUntrustedRemembered, weight: 0.6})
@@ -183,7 +183,13 @@ func sessionFactors(st *State, ev *mamori.Event) []factor {
 	}
 	var fs []factor
 	if s.SignInRisk >= riskySessionAt || s.NoSignIn {
-		fs = append(fs, factor{code: ReasonRiskySession, weight: math.Max(s.SignInRisk, 0.5) * 0.8})
+		// A security change carries the sign-in's full risk: it is what an
+		// attacker does to keep the account. Other steps carry most of it.
+		w := math.Max(s.SignInRisk, 0.5)
+		if !isSecurityChange(ev.Type) {
+			w *= 0.8
+		}
+		fs = append(fs, factor{code: ReasonRiskySession, weight: w})
 	}
 	if s.Changes > 0 && ev.Type == mamori.OrderPlaced {
 		fs = append(fs, factor{code: ReasonRecentChange, weight: 0.3})

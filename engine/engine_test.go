@@ -1,0 +1,153 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/engine"
+	"github.com/mamori-dev/mamori/sqlite"
+)
+
+func open(t testing.TB, dir string, opts engine.Options) *engine.Engine {
+	t.Helper()
+	log, err := sqlite.Open(context.Background(), dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := engine.Open(context.Background(), log, dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// traffic makes n events over accounts: sign-ins from a few devices and
+// networks, activity, orders, a gift card now and then.
+func traffic(n, accounts int, prefix string, from time.Time) []mamori.Event {
+	evs := make([]mamori.Event, 0, n)
+	for i := 0; i < n; i++ {
+		acct := fmt.Sprintf("acct-%d", i%accounts)
+		round := i / accounts
+		session := fmt.Sprintf("%s-s-%d-%d", prefix, i%accounts, round/4)
+		ctx := mamori.Context{IP: fmt.Sprintf("153.%d.%d.9", i%accounts, round%3), DeviceID: fmt.Sprintf("d-%d", round%5)}
+		ev := mamori.Event{ID: fmt.Sprintf("%s-%d", prefix, i), AccountID: acct, SessionID: session, Context: ctx,
+			Time: from.Add(time.Duration(round) * time.Minute)}
+		switch round % 4 {
+		case 0:
+			ev.Type, ev.Properties.MFA = mamori.LoginSucceeded, "totp"
+		case 1:
+			ev.Type, ev.Properties.Page = mamori.SessionActivity, "orders"
+		case 2:
+			amt := int64(500 + 1000*(i%7))
+			ev.Type = mamori.OrderPlaced
+			ev.Properties = mamori.Properties{OrderID: fmt.Sprintf("o-%s-%d", prefix, i), Amount: &amt, Currency: "JPY",
+				Items:    []mamori.Item{{SKU: "x", GiftCard: i%5 == 0}},
+				Delivery: &mamori.Delivery{Type: "email", RecipientEmail: fmt.Sprintf("r%d@example.com", i%11)}}
+		case 3:
+			ev.Type = mamori.Logout
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+func views(t testing.TB, e *engine.Engine, accounts int) []byte {
+	t.Helper()
+	var all []mamori.Account
+	for i := 0; i < accounts; i++ {
+		a, err := e.Account(context.Background(), fmt.Sprintf("acct-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, a)
+	}
+	b, _ := json.Marshal(all)
+	return b
+}
+
+func TestRestartRebuildsTheSameState(t *testing.T) {
+	const accounts = 40
+	dir := t.TempDir()
+	ctx := context.Background()
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
+	live := open(t, dir, engine.Options{Shards: 4})
+	evs := traffic(4000, accounts, "a", start)
+	if _, err := live.Record(ctx, evs[:2000]); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := live.Record(ctx, evs[2000:3800]); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs[3800:] {
+		if _, err := live.Decide(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := views(t, live, accounts)
+
+	// As after a crash: the live engine never closed; a second one opens
+	// the same files, loads the snapshot and replays the log after it.
+	crashed := open(t, dir, engine.Options{Shards: 7})
+	if got := views(t, crashed, accounts); string(got) != string(want) {
+		t.Fatalf("state after snapshot and replay differs from the live state")
+	}
+	if err := crashed.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Without any snapshot, the whole log is replayed to the same state.
+	if err := os.Remove(filepath.Join(dir, "state.snapshot")); err != nil {
+		t.Fatal(err)
+	}
+	replayed := open(t, dir, engine.Options{Shards: 3})
+	defer replayed.Close()
+	if got := views(t, replayed, accounts); string(got) != string(want) {
+		t.Fatalf("state after a full replay differs from the live state")
+	}
+	d, err := replayed.Decide(ctx, evs[3999])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.EventID != evs[3999].ID {
+		t.Fatalf("repeat answered for %s", d.EventID)
+	}
+	a, _ := replayed.Account(ctx, "acct-0")
+	if a.EventCount != 100 {
+		t.Fatalf("acct-0 has %d events, want 100", a.EventCount)
+	}
+}
+
+func TestAnUnreadableSnapshotFallsBackToTheLog(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	e := open(t, dir, engine.Options{})
+	evs := traffic(200, 5, "b", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	if _, err := e.Record(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	want := views(t, e, 5)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "state.snapshot"), []byte("torn"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e = open(t, dir, engine.Options{})
+	defer e.Close()
+	if got := views(t, e, 5); string(got) != string(want) {
+		t.Fatal("state differs after falling back to the log")
+	}
+}
