@@ -36,13 +36,20 @@ func DecodeEvent(data []byte) (Event, error) {
 // {"events": [...]} with at most MaxBatch events. Either all events are
 // valid or an error names the first field at fault.
 func DecodeEvents(data []byte) ([]Event, error) {
+	// A batch is an object with "events" and no event fields of its own;
+	// an event that carries some unknown "events" field is still one event.
 	var probe struct {
 		Events json.RawMessage `json:"events"`
+		ID     json.RawMessage `json:"id"`
+		Type   json.RawMessage `json:"type"`
+	}
+	if isNull(data) {
+		return nil, &Error{Code: EInvalidEvent, Message: "body must be a JSON object, not null"}
 	}
 	if err := unmarshal(data, &probe, ""); err != nil {
 		return nil, err
 	}
-	if probe.Events == nil {
+	if probe.Events == nil || probe.ID != nil || probe.Type != nil {
 		ev, err := DecodeEvent(data)
 		if err != nil {
 			return nil, err
@@ -71,6 +78,9 @@ func DecodeEvents(data []byte) ([]Event, error) {
 }
 
 func decodeEvent(data []byte, prefix string) (Event, error) {
+	if isNull(data) {
+		return Event{}, withPrefix(prefix, &Error{Code: EInvalidEvent, Message: "must be a JSON object, not null"})
+	}
 	var w wireEvent
 	if err := unmarshal(data, &w, prefix); err != nil {
 		return Event{}, err
@@ -85,6 +95,11 @@ func decodeEvent(data []byte, prefix string) (Event, error) {
 	}
 	t, err := parseTime(w.Time)
 	if err != nil {
+		// Report fields in the order Validate checks them: id and type
+		// come before time.
+		if err := ev.validateHead(); err != nil {
+			return Event{}, withPrefix(prefix, err)
+		}
 		return Event{}, withPrefix(prefix, FieldError("time", "%s", err))
 	}
 	ev.Time = t
@@ -93,6 +108,8 @@ func decodeEvent(data []byte, prefix string) (Event, error) {
 	}
 	return ev, nil
 }
+
+func isNull(data []byte) bool { return string(bytes.TrimSpace(data)) == "null" }
 
 func parseTime(raw json.RawMessage) (time.Time, error) {
 	if len(raw) == 0 || string(raw) == "null" {
@@ -174,13 +191,14 @@ func joinPath(prefix, field string) string {
 // indices (properties.items.gift_card); the contract wants
 // properties.items[0].gift_card, so the document is walked again.
 func fieldAt(data []byte, e *json.UnmarshalTypeError) string {
-	walked := walkTo(data, e.Offset)
 	if e.Field == "" {
 		return ""
 	}
+	// The names come from the standard library, which knows the Go
+	// fields (a sender may spell a key in another case); only the array
+	// indices come from the walk.
 	want := strings.Split(e.Field, ".")
-	// Keep walked segments until the named depth is reached; indices
-	// belong to the name before them.
+	walked := walkTo(data, e.Offset)
 	var b strings.Builder
 	n := 0
 	for _, seg := range walked {
@@ -196,7 +214,7 @@ func fieldAt(data []byte, e *json.UnmarshalTypeError) string {
 		if n > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(seg)
+		b.WriteString(want[n])
 		n++
 	}
 	if n != len(want) {

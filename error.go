@@ -15,6 +15,8 @@ const (
 	ERateLimited  = "rate_limited"  // 429
 	EInternal     = "internal"      // 500: details only in the server's log
 	EUnavailable  = "unavailable"   // 503: shutting down or the store failed
+	// EMethodNotAllowed: 405, a known path called with another method.
+	EMethodNotAllowed = "method_not_allowed"
 )
 
 // Error is an application error whose code and message may be shown to

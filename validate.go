@@ -43,20 +43,14 @@ var (
 // Validate checks an event against the contract. The error names the
 // first field at fault.
 func (e *Event) Validate() error {
-	if err := checkID("id", e.ID, true); err != nil {
+	if err := e.validateHead(); err != nil {
 		return err
-	}
-	if e.Type == "" {
-		return FieldError("type", "is required")
-	}
-	if !knownTypes[e.Type] {
-		return FieldError("type", "%q is not an event type of the contract", e.Type)
 	}
 	if e.Time.IsZero() {
 		return FieldError("time", "is required (RFC 3339)")
 	}
-	if e.Time.Year() < 1970 || e.Time.Year() > 9999 {
-		return FieldError("time", "is out of range")
+	if y := e.Time.UTC().Year(); y < 1970 || y > 9999 {
+		return FieldError("time", "is out of range (1970 to 9999, in UTC)")
 	}
 	if e.AccountID == "" && !(e.Type == LoginFailed && e.Properties.Username != "") {
 		if e.Type == LoginFailed {
@@ -74,6 +68,20 @@ func (e *Event) Validate() error {
 		return err
 	}
 	return e.validateProperties()
+}
+
+// validateHead checks the fields that say what an event is.
+func (e *Event) validateHead() error {
+	if err := checkID("id", e.ID, true); err != nil {
+		return err
+	}
+	if e.Type == "" {
+		return FieldError("type", "is required")
+	}
+	if !knownTypes[e.Type] {
+		return FieldError("type", "%q is not an event type of the contract", e.Type)
+	}
+	return nil
 }
 
 func (c *Context) validate() error {
@@ -144,10 +152,16 @@ func (e *Event) validateProperties() error {
 		}
 		return checkMoney(p.Amount, p.Currency, true)
 	case GiftCardRedeemed:
+		// The contract lists no currency here: the card's own order has it.
 		if err := required("properties.order_id", p.OrderID); err != nil {
 			return err
 		}
-		return checkMoney(p.Amount, p.Currency, false)
+		if p.Amount != nil && *p.Amount < 0 {
+			return FieldError("properties.amount", "must not be negative")
+		}
+		if p.Currency != "" && !IsCurrency(p.Currency) {
+			return FieldError("properties.currency", "%q is not an ISO 4217 currency code", p.Currency)
+		}
 	case FraudReported:
 		if err := checkEnum("properties.by", p.By, fraudReporters); err != nil {
 			return err
@@ -249,11 +263,11 @@ func checkID(field, v string, needed bool) error {
 		}
 		return nil
 	}
-	if len(v) > maxIDLen {
-		return FieldError(field, "is longer than %d characters", maxIDLen)
-	}
 	if !utf8.ValidString(v) {
 		return FieldError(field, "is not valid UTF-8")
+	}
+	if utf8.RuneCountInString(v) > maxIDLen {
+		return FieldError(field, "is longer than %d characters", maxIDLen)
 	}
 	for _, r := range v {
 		if r < 0x20 || r == 0x7f {

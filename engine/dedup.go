@@ -67,10 +67,3 @@ func (d *dedup) finish(id string, f *flight, err error) {
 	d.mu.Unlock()
 	close(f.done)
 }
-
-// add records an id replayed from the log.
-func (d *dedup) add(id string) {
-	d.mu.Lock()
-	d.filter.AddString(id)
-	d.mu.Unlock()
-}

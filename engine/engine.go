@@ -48,6 +48,11 @@ type Engine struct {
 	closeOnce  sync.Once
 	closeErr   error
 
+	// closing is held for reading while a job is handed to a shard and
+	// for writing while the shards' queues are closed.
+	closing sync.RWMutex
+	closed  atomic.Bool
+
 	sinceSnapshot atomic.Int64
 	snapshotting  sync.Mutex // held while a snapshot is taken
 }
@@ -161,7 +166,10 @@ func (e *Engine) submit(j *eventJob) (*flight, bool, error) {
 		return f, false, nil
 	}
 	j.flight = f
-	e.shardOf(j.ev.RouteKey()).jobs <- job{event: j}
+	if err := e.send(j.ev.RouteKey(), job{event: j}); err != nil {
+		e.dedup.finish(id, f, err)
+		return nil, false, err
+	}
 	if e.sinceSnapshot.Add(1) >= e.opts.SnapshotEvery {
 		e.sinceSnapshot.Store(0)
 		go func() {
@@ -171,6 +179,18 @@ func (e *Engine) submit(j *eventJob) (*flight, bool, error) {
 		}()
 	}
 	return f, true, nil
+}
+
+// send hands a job to the shard that owns key, unless the engine is
+// closed.
+func (e *Engine) send(key string, j job) error {
+	e.closing.RLock()
+	defer e.closing.RUnlock()
+	if e.closed.Load() {
+		return mamori.Errorf(mamori.EUnavailable, "mamori is shutting down")
+	}
+	e.shardOf(key).jobs <- j
+	return nil
 }
 
 // await waits for an event's flight and returns its decision; a nil flight
@@ -204,10 +224,8 @@ func (e *Engine) await(ctx context.Context, id string, f *flight) (mamori.Decisi
 // Account implements mamori.RiskService.
 func (e *Engine) Account(ctx context.Context, id string) (mamori.Account, error) {
 	reply := make(chan viewReply, 1)
-	select {
-	case e.shardOf(id).jobs <- job{view: &viewJob{account: id, reply: reply}}:
-	case <-ctx.Done():
-		return mamori.Account{}, ctx.Err()
+	if err := e.send(id, job{view: &viewJob{account: id, reply: reply}}); err != nil {
+		return mamori.Account{}, err
 	}
 	select {
 	case r := <-reply:
@@ -239,10 +257,14 @@ func (e *Engine) Lockdown(ctx context.Context, id, reason string) (mamori.Accoun
 	return e.Account(ctx, id)
 }
 
-// Err returns why the engine stopped taking events, or nil.
+// Err returns why the engine stopped taking events, or nil. The cause
+// itself is in the log, not in the error, which callers may show.
 func (e *Engine) Err() error {
-	if p := e.failure.Load(); p != nil {
-		return mamori.Errorf(mamori.EUnavailable, "mamori is not taking events: %v", *p)
+	if e.failure.Load() != nil {
+		return mamori.Errorf(mamori.EUnavailable, "mamori is not taking events after a storage failure; see the server's log")
+	}
+	if e.closed.Load() {
+		return mamori.Errorf(mamori.EUnavailable, "mamori is shutting down")
 	}
 	return nil
 }
@@ -261,12 +283,15 @@ func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		e.snapshotting.Lock() // no online snapshot may talk to a closed shard
 		defer e.snapshotting.Unlock()
+		e.closing.Lock()
+		e.closed.Store(true)
 		for _, s := range e.shards {
 			close(s.jobs)
 		}
+		e.closing.Unlock()
 		e.shardsDone.Wait()
 		var err error
-		if e.Err() == nil {
+		if e.failure.Load() == nil {
 			err = e.writeSnapshot(context.Background(), e.encodeShardsStopped())
 		}
 		e.closeErr = errors.Join(err, e.log.Close())

@@ -35,7 +35,7 @@ func traffic(n, accounts int, prefix string, from time.Time) []mamori.Event {
 		acct := fmt.Sprintf("acct-%d", i%accounts)
 		round := i / accounts
 		session := fmt.Sprintf("%s-s-%d-%d", prefix, i%accounts, round/4)
-		ctx := mamori.Context{IP: fmt.Sprintf("153.%d.%d.9", i%accounts, round%3), DeviceID: fmt.Sprintf("d-%d", round%5)}
+		ctx := mamori.Context{IP: fmt.Sprintf("153.%d.%d.9", (i%accounts)%250, (i%accounts)/250+round%3), DeviceID: fmt.Sprintf("d-%d", round%5)}
 		ev := mamori.Event{ID: fmt.Sprintf("%s-%d", prefix, i), AccountID: acct, SessionID: session, Context: ctx,
 			Time: from.Add(time.Duration(round) * time.Minute)}
 		switch round % 4 {
@@ -149,5 +149,22 @@ func TestAnUnreadableSnapshotFallsBackToTheLog(t *testing.T) {
 	defer e.Close()
 	if got := views(t, e, 5); string(got) != string(want) {
 		t.Fatal("state differs after falling back to the log")
+	}
+}
+
+func TestCallsAfterCloseAreRefused(t *testing.T) {
+	e := open(t, t.TempDir(), engine.Options{})
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ev := traffic(1, 1, "z", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))[0]
+	if _, err := e.Decide(context.Background(), ev); mamori.ErrorCode(err) != mamori.EUnavailable {
+		t.Fatalf("Decide after Close: %v", err)
+	}
+	if _, err := e.Account(context.Background(), "acct-0"); mamori.ErrorCode(err) != mamori.EUnavailable {
+		t.Fatalf("Account after Close: %v", err)
+	}
+	if _, err := e.Record(context.Background(), []mamori.Event{ev}); mamori.ErrorCode(err) != mamori.EUnavailable {
+		t.Fatalf("Record after Close: %v", err)
 	}
 }

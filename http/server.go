@@ -3,6 +3,7 @@
 package http
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mamori-dev/mamori"
 	"github.com/prometheus/client_golang/prometheus"
@@ -89,8 +91,29 @@ func (s *Server) routes() {
 	s.api("GET /v1/accounts/{account_id}", "account", s.handleAccount)
 	s.api("POST /v1/accounts/{account_id}/lockdown", "lockdown", s.handleLockdown)
 	s.api("/v1/", "unknown", func(w http.ResponseWriter, r *http.Request) *result {
+		if allow := allowedMethod(r.URL.Path); allow != "" {
+			w.Header().Set("Allow", allow)
+			return fail(mamori.Errorf(mamori.EMethodNotAllowed, "%s takes %s, not %s", r.URL.Path, allow, r.Method))
+		}
 		return fail(mamori.Errorf(mamori.ENotFound, "no such call: %s %s", r.Method, r.URL.Path))
 	})
+}
+
+// allowedMethod returns the method an API path takes, "" for no such path.
+func allowedMethod(path string) string {
+	switch {
+	case path == "/v1/risk", path == "/v1/events":
+		return http.MethodPost
+	case strings.HasPrefix(path, "/v1/accounts/"):
+		rest := strings.TrimPrefix(path, "/v1/accounts/")
+		if id, ok := strings.CutSuffix(rest, "/lockdown"); ok && id != "" && !strings.Contains(id, "/") {
+			return http.MethodPost
+		}
+		if rest != "" && !strings.Contains(rest, "/") {
+			return http.MethodGet
+		}
+	}
+	return ""
 }
 
 // result is what an API handler answers: a status and a body, or an error.
@@ -142,14 +165,15 @@ func (s *Server) authorized(r *http.Request) bool {
 
 // statusOf maps application error codes to HTTP statuses.
 var statusOf = map[string]int{
-	mamori.EInvalidJSON:  http.StatusBadRequest,
-	mamori.EInvalidEvent: http.StatusBadRequest,
-	mamori.EUnauthorized: http.StatusUnauthorized,
-	mamori.ENotFound:     http.StatusNotFound,
-	mamori.ETooLarge:     http.StatusRequestEntityTooLarge,
-	mamori.ERateLimited:  http.StatusTooManyRequests,
-	mamori.EInternal:     http.StatusInternalServerError,
-	mamori.EUnavailable:  http.StatusServiceUnavailable,
+	mamori.EInvalidJSON:      http.StatusBadRequest,
+	mamori.EInvalidEvent:     http.StatusBadRequest,
+	mamori.EUnauthorized:     http.StatusUnauthorized,
+	mamori.ENotFound:         http.StatusNotFound,
+	mamori.ETooLarge:         http.StatusRequestEntityTooLarge,
+	mamori.ERateLimited:      http.StatusTooManyRequests,
+	mamori.EInternal:         http.StatusInternalServerError,
+	mamori.EMethodNotAllowed: http.StatusMethodNotAllowed,
+	mamori.EUnavailable:      http.StatusServiceUnavailable,
 }
 
 type errorBody struct {
@@ -216,7 +240,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Healthy != nil {
 		if err := s.cfg.Healthy(); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "error": err.Error()})
+			json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "error": mamori.ErrorMessage(err)})
 			return
 		}
 	}
@@ -271,7 +295,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) *result {
 
 func accountID(r *http.Request) (string, error) {
 	id := r.PathValue("account_id")
-	if id == "" || len(id) > 128 {
+	if id == "" || utf8.RuneCountInString(id) > 128 {
 		return "", mamori.Errorf(mamori.ENotFound, "no account %q", id)
 	}
 	return id, nil
@@ -304,10 +328,13 @@ func (s *Server) handleLockdown(w http.ResponseWriter, r *http.Request) *result 
 		return fail(err)
 	}
 	var req LockdownRequest
-	if len(strings.TrimSpace(string(body))) > 0 {
+	if len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, &req); err != nil {
 			var typeErr *json.UnmarshalTypeError
-			if errors.As(err, &typeErr) {
+			switch {
+			case errors.As(err, &typeErr) && typeErr.Field == "":
+				return fail(mamori.Errorf(mamori.EInvalidEvent, "body must be a JSON object such as {\"reason\": \"...\"}"))
+			case errors.As(err, &typeErr):
 				return fail(mamori.FieldError(typeErr.Field, "must be a string"))
 			}
 			return fail(mamori.Errorf(mamori.EInvalidJSON, "body is not valid JSON: %v", err))

@@ -561,3 +561,57 @@ func TestLockdown(t *testing.T) {
 		t.Fatalf("after restart: %+v", acct)
 	}
 }
+
+func TestWrongMethodOnAKnownPathGets405(t *testing.T) {
+	a := startAPI(t)
+	for _, tt := range []struct{ method, path, allow string }{
+		{"GET", "/v1/risk", "POST"},
+		{"PUT", "/v1/events", "POST"},
+		{"DELETE", "/v1/accounts/a-1", "GET"},
+		{"GET", "/v1/accounts/a-1/lockdown", "POST"},
+	} {
+		status, body := a.call(tt.method, tt.path, nil)
+		if status != 405 || decodeError(t, body).Error.Code != "method_not_allowed" {
+			t.Errorf("%s %s: %d %s, want 405 method_not_allowed", tt.method, tt.path, status, body)
+		}
+	}
+}
+
+func TestAChallengedStepLeavesTheSessionUnverified(t *testing.T) {
+	a := startAPI(t)
+	a.call("POST", "/v1/events", map[string]any{"events": []any{
+		event("c-1", "account.created", "a-1", 0, map[string]any{"properties": map[string]any{"email": "a@example.jp"}}),
+		login("c-2", "a-1", "s-1", "dev-home", "153.156.78.12", 1),
+	}})
+	if d := a.decide(login("c-3", "a-1", "s-2", "dev-new", "45.76.210.33", 100)); d.Decision != mamori.Challenge {
+		t.Fatalf("sign-in: %+v", d)
+	}
+	a.decide(event("c-4", "challenge.succeeded", "a-1", 101, map[string]any{"session_id": "s-2",
+		"context": map[string]any{"ip": "45.76.210.33", "device_id": "dev-new"}}))
+	change := event("c-5", "email.changed", "a-1", 102, map[string]any{"session_id": "s-2",
+		"context": map[string]any{"ip": "45.76.210.33", "device_id": "dev-new"}, "properties": map[string]any{"new_email": "x@mail.example"}})
+	if d := a.decide(change); d.Decision != mamori.Challenge {
+		t.Fatalf("e-mail change in a risky session: %+v", d)
+	}
+	next := event("c-6", "password.changed", "a-1", 103, map[string]any{"session_id": "s-2",
+		"context": map[string]any{"ip": "45.76.210.33", "device_id": "dev-new"}})
+	if d := a.decide(next); d.Decision != mamori.Deny || d.Reasons[0].Code != "session_unverified" {
+		t.Fatalf("a step before the challenge is met: %+v", d)
+	}
+}
+
+func TestLockdownBodyMustBeAnObject(t *testing.T) {
+	a := startAPI(t)
+	a.call("POST", "/v1/events", event("o-1", "logout", "a-1", 0, nil))
+	for _, body := range []string{`[]`, `"x"`, `5`} {
+		status, raw := a.call("POST", "/v1/accounts/a-1/lockdown", body)
+		e := decodeError(t, raw)
+		if status != 400 || e.Error.Code != "invalid_event" || strings.Contains(e.Error.Message, "string") {
+			t.Errorf("lockdown body %s: %d %s", body, status, raw)
+		}
+	}
+	status, raw := a.call("POST", "/v1/accounts/a-1/lockdown", `{"reason": 7}`)
+	if status != 400 || decodeError(t, raw).Error.Field != "reason" {
+		t.Errorf("reason as a number: %d %s", status, raw)
+	}
+}

@@ -130,6 +130,11 @@ func applyEvent(st *State, ev *mamori.Event, d *mamori.Decision) {
 	if s != nil && isSecurityChange(ev.Type) && d.Decision == mamori.Allow {
 		s.Changes++
 	}
+	// A challenge on any step means the session counts as not signed in
+	// until challenge.succeeded.
+	if s != nil && d.Decision == mamori.Challenge {
+		s.Verified = false
+	}
 	if s != nil && d.Decision == mamori.Deny && ev.SessionID != "" {
 		s.Revoked = true
 	}

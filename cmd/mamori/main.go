@@ -19,6 +19,7 @@ const usage = `mamori: real-time account-takeover and fraud decisions
 usage:
   mamori serve   [--addr 127.0.0.1:8080] [--data ./mamori-data] [--api-key KEY | --insecure-dev]
   mamori demo    replay the seed story against mamori on a temporary store
+  mamori bench   [--clients 32] [--duration 10s] [--path /v1/risk] [--url URL]
   mamori version
 `
 
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serveCommand(ctx, args[1:], stdout, stderr)
 	case "demo":
 		return demoCommand(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "mamori", version())
 		return nil

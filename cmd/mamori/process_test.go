@@ -44,7 +44,7 @@ const childKey = "child-key"
 type child struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *bytes.Buffer
+	stderr *syncWriter
 	exited chan error
 }
 
@@ -57,8 +57,8 @@ func startChild(t *testing.T, dir string) *child {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &child{cmd: cmd, stderr: &bytes.Buffer{}, exited: make(chan error, 1)}
-	cmd.Stderr = &syncWriter{w: c.stderr}
+	c := &child{cmd: cmd, stderr: &syncWriter{}, exited: make(chan error, 1)}
+	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -91,15 +91,22 @@ func startChild(t *testing.T, dir string) *child {
 	return c
 }
 
+// syncWriter collects a child's log while the test reads it.
 type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.w.Write(p)
+	return s.buf.Write(p)
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
 }
 
 func post(ctx context.Context, client *http.Client, url, path string, body any) (int, []byte, error) {

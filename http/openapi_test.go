@@ -1,0 +1,1110 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+	verrors "github.com/pb33f/libopenapi-validator/errors"
+	oasbase "github.com/pb33f/libopenapi/datamodel/high/base"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+
+	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/engine"
+	mhttp "github.com/mamori-dev/mamori/http"
+	"github.com/mamori-dev/mamori/risk"
+	"github.com/mamori-dev/mamori/sqlite"
+)
+
+// The tests in this file hold http/openapi.yaml true: the document is
+// parsed as OpenAPI 3.1 and checked against the domain types, and every
+// path, example and error it shows is played against the real handlers
+// over a real engine and event log.
+
+const oasKey = "oas-test-key"
+
+// oasClient bounds every request, so that a hung handler fails the test
+// instead of stalling it.
+var oasClient = &http.Client{Timeout: 10 * time.Second}
+
+// oasDoc is the parsed document with its validator.
+type oasDoc struct {
+	model *v3.Document
+	check validator.Validator
+}
+
+var loadOASDoc = sync.OnceValues(func() (*oasDoc, error) {
+	doc, err := libopenapi.NewDocument(mhttp.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("parse openapi.yaml: %w", err)
+	}
+	if v := doc.GetVersion(); !strings.HasPrefix(v, "3.1.") {
+		return nil, fmt.Errorf("openapi.yaml is OpenAPI %q, want 3.1.x", v)
+	}
+	m, err := doc.BuildV3Model()
+	if err != nil {
+		return nil, fmt.Errorf("build model of openapi.yaml: %w", err)
+	}
+	check, errs := validator.NewValidator(doc)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("validator for openapi.yaml: %w", errors.Join(errs...))
+	}
+	return &oasDoc{model: &m.Model, check: check}, nil
+})
+
+func oasLoad(t *testing.T) *oasDoc {
+	t.Helper()
+	d, err := loadOASDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// oasOp is one documented operation.
+type oasOp struct {
+	method, path string // path as documented, with {params}
+	op           *v3.Operation
+	params       []*v3.Parameter
+}
+
+func (o oasOp) String() string { return o.method + " " + o.path }
+
+// secured reports whether the operation needs the API key.
+func (o oasOp) secured() bool { return len(o.op.Security) > 0 }
+
+// url is the operation's path with each parameter replaced by its example.
+func (o oasOp) url(t *testing.T) string {
+	t.Helper()
+	p := o.path
+	for _, prm := range o.params {
+		if prm.In != "path" {
+			continue
+		}
+		var v string
+		if prm.Example == nil || prm.Example.Decode(&v) != nil || v == "" {
+			t.Fatalf("%s: path parameter %s has no example", o, prm.Name)
+		}
+		p = strings.ReplaceAll(p, "{"+prm.Name+"}", v)
+	}
+	return p
+}
+
+// requestExamples returns the operation's JSON request examples in
+// document order.
+func (o oasOp) requestExamples(t *testing.T) []oasExample {
+	t.Helper()
+	if o.op.RequestBody == nil || o.op.RequestBody.Content == nil {
+		return nil
+	}
+	mt := o.op.RequestBody.Content.GetOrZero("application/json")
+	if mt == nil {
+		t.Fatalf("%s: request body is not application/json", o)
+	}
+	return oasExamples(t, o.String()+" request", mt)
+}
+
+// response returns the documented response for a status, or nil.
+func (o oasOp) response(status int) *v3.Response {
+	if o.op.Responses == nil || o.op.Responses.Codes == nil {
+		return nil
+	}
+	return o.op.Responses.Codes.GetOrZero(strconv.Itoa(status))
+}
+
+func (d *oasDoc) operations() []oasOp {
+	var ops []oasOp
+	for path, item := range d.model.Paths.PathItems.FromOldest() {
+		for method, op := range item.GetOperations().FromOldest() {
+			params := slices.Concat(item.Parameters, op.Parameters)
+			ops = append(ops, oasOp{method: strings.ToUpper(method), path: path, op: op, params: params})
+		}
+	}
+	return ops
+}
+
+func (d *oasDoc) op(t *testing.T, method, path string) oasOp {
+	t.Helper()
+	for _, o := range d.operations() {
+		if o.method == method && o.path == path {
+			return o
+		}
+	}
+	t.Fatalf("openapi.yaml does not document %s %s", method, path)
+	return oasOp{}
+}
+
+func (d *oasDoc) schema(t *testing.T, name string) *oasbase.Schema {
+	t.Helper()
+	p := d.model.Components.Schemas.GetOrZero(name)
+	if p == nil {
+		t.Fatalf("openapi.yaml has no schema %s", name)
+	}
+	s := p.Schema()
+	if s == nil {
+		t.Fatalf("schema %s: %v", name, p.GetBuildError())
+	}
+	return s
+}
+
+// oasExample is one named example, as JSON.
+type oasExample struct {
+	name string
+	json []byte
+}
+
+func oasExamples(t *testing.T, where string, mt *v3.MediaType) []oasExample {
+	t.Helper()
+	var out []oasExample
+	for name, ex := range mt.Examples.FromOldest() {
+		if ex.Value == nil {
+			t.Fatalf("%s example %s has no value", where, name)
+		}
+		var v any
+		if err := ex.Value.Decode(&v); err != nil {
+			t.Fatalf("%s example %s: %v", where, name, err)
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("%s example %s: %v", where, name, err)
+		}
+		out = append(out, oasExample{name: name, json: b})
+	}
+	return out
+}
+
+func (d *oasDoc) mustValidateRequest(t *testing.T, req *http.Request) {
+	t.Helper()
+	if ok, errs := d.check.ValidateHttpRequestSync(req); !ok {
+		t.Errorf("%s %s: request does not match openapi.yaml:\n%s", req.Method, req.URL.Path, oasErrors(errs))
+	}
+}
+
+func (d *oasDoc) mustValidateResponse(t *testing.T, req *http.Request, res *http.Response, body []byte) {
+	t.Helper()
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	if ok, errs := d.check.ValidateHttpResponse(req, res); !ok {
+		t.Errorf("%s %s: %d response does not match openapi.yaml:\n%s\nbody: %.600s",
+			req.Method, req.URL.Path, res.StatusCode, oasErrors(errs), body)
+	}
+}
+
+func oasErrors(errs []*verrors.ValidationError) string {
+	var b strings.Builder
+	for _, e := range errs {
+		fmt.Fprintf(&b, "  %s: %s\n", e.Message, e.Reason)
+		for _, f := range e.SchemaValidationErrors {
+			fmt.Fprintf(&b, "    at %s: %s\n", f.FieldPath, f.Reason)
+		}
+	}
+	return b.String()
+}
+
+// oasServer is a real mamori server on loopback.
+type oasServer struct {
+	url string
+	eng *engine.Engine
+}
+
+func oasStart(t *testing.T, cfg mhttp.Config) *httptest.Server {
+	t.Helper()
+	cfg.APIKey = oasKey
+	cfg.OpenAPI = mhttp.OpenAPI
+	cfg.Logger = slog.New(slog.DiscardHandler)
+	ts := httptest.NewServer(mhttp.New(cfg))
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// oasStartEngine starts a server over a real engine and event log in a
+// temporary directory.
+func oasStartEngine(t *testing.T) oasServer {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := sqlite.Open(ctx, dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.Open(ctx, store, dir, engine.Options{Shards: 2, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		store.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := eng.Close(); err != nil {
+			t.Errorf("close engine: %v", err)
+		}
+	})
+	ts := oasStart(t, mhttp.Config{Service: eng, Healthy: eng.Err})
+	return oasServer{url: ts.URL, eng: eng}
+}
+
+// oasCall sends one request and returns it (for validation, with a fresh
+// body), the response and its body.
+func oasCall(t *testing.T, base, method, path, key string, body []byte) (*http.Request, *http.Response, []byte) {
+	t.Helper()
+	newReq := func() *http.Request {
+		var r io.Reader
+		if body != nil {
+			r = bytes.NewReader(body)
+		}
+		req, err := http.NewRequest(method, base+path, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		return req
+	}
+	res, err := oasClient.Do(newReq())
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	got, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, path, err)
+	}
+	return newReq(), res, got
+}
+
+// oasEvents returns the request examples of POST /v1/risk and POST
+// /v1/events as events, in the order the test sends them.
+func oasEvents(t *testing.T, d *oasDoc) (decided, recorded []oasExample) {
+	t.Helper()
+	return d.op(t, "POST", "/v1/risk").requestExamples(t), d.op(t, "POST", "/v1/events").requestExamples(t)
+}
+
+// TestOpenAPIIsValid31 checks the document is OpenAPI 3.1 and valid
+// against the specification's own schema.
+func TestOpenAPIIsValid31(t *testing.T) {
+	d := oasLoad(t)
+	if !strings.HasPrefix(d.model.Version, "3.1.") {
+		t.Fatalf("openapi: %q, want 3.1.x", d.model.Version)
+	}
+	if ok, errs := d.check.ValidateDocument(); !ok {
+		t.Fatalf("openapi.yaml is not a valid OpenAPI document:\n%s", oasErrors(errs))
+	}
+	want := []string{
+		"GET /healthz", "GET /metrics", "GET /openapi.yaml", "POST /v1/risk", "POST /v1/events",
+		"GET /v1/accounts/{account_id}", "POST /v1/accounts/{account_id}/lockdown",
+	}
+	var got []string
+	for _, o := range d.operations() {
+		got = append(got, o.String())
+		if v1 := strings.HasPrefix(o.path, "/v1/"); v1 != o.secured() {
+			t.Errorf("%s: secured %v, want %v (bearerAuth on exactly the /v1/ calls)", o, o.secured(), v1)
+		}
+		if o.secured() && o.op.Security[0].ContainsEmptyRequirement {
+			t.Errorf("%s: security may be skipped", o)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("documented operations:\n %q\nwant\n %q", got, want)
+	}
+}
+
+// TestOpenAPIMatchesDomainTypes checks the schemas against the Go types
+// they describe: the same JSON fields, required exactly when always
+// present, and the same enums.
+func TestOpenAPIMatchesDomainTypes(t *testing.T) {
+	d := oasLoad(t)
+	for _, c := range []struct {
+		schema string
+		typ    any
+		// request: fields are optional on the wire, so required is not
+		// compared.
+		request bool
+	}{
+		{"EventBase", mamori.Event{}, true},
+		{"Context", mamori.Context{}, true},
+		{"AllProperties", mamori.Properties{}, true},
+		{"Item", mamori.Item{}, true},
+		{"Payment", mamori.Payment{}, true},
+		{"Delivery", mamori.Delivery{}, true},
+		{"LockdownRequest", mhttp.LockdownRequest{}, true},
+		{"EventsAccepted", mhttp.EventsAccepted{}, false},
+		{"Decision", mamori.Decision{}, false},
+		{"Reason", mamori.Reason{}, false},
+		{"Account", mamori.Account{}, false},
+		{"Session", mamori.Session{}, false},
+		{"TrustedDevice", mamori.TrustedDevice{}, false},
+		{"Case", mamori.Case{}, false},
+	} {
+		s := d.schema(t, c.schema)
+		fields, always := jsonFields(reflect.TypeOf(c.typ))
+		if got := oasPropertyNames(s); !slices.Equal(got, fields) {
+			t.Errorf("schema %s has properties %q; %T has %q", c.schema, got, c.typ, fields)
+		}
+		if c.request {
+			continue
+		}
+		if got := slices.Sorted(slices.Values(s.Required)); !slices.Equal(got, always) {
+			t.Errorf("schema %s requires %q; %T always has %q", c.schema, got, c.typ, always)
+		}
+	}
+
+	// Every per-type property is a property of mamori.Properties, and
+	// each of those is used by some type.
+	props, _ := jsonFields(reflect.TypeOf(mamori.Properties{}))
+	used := map[string]bool{}
+	for _, v := range d.schema(t, "Event").OneOf {
+		for _, p := range oasPropertyNames(oasVariantProperties(t, v.Schema())) {
+			if !slices.Contains(props, p) {
+				t.Errorf("%s documents properties.%s, which mamori.Properties does not have", v.GetReference(), p)
+			}
+			used[p] = true
+		}
+	}
+	for _, p := range props {
+		if !used[p] {
+			t.Errorf("properties.%s is documented for no event type", p)
+		}
+	}
+
+	// Enums.
+	types := oasEnum(t, d.schema(t, "EventType"))
+	if len(types) != 24 {
+		t.Errorf("EventType lists %d types, the contract has 24", len(types))
+	}
+	for _, typ := range types {
+		if !mamori.IsEventType(typ) {
+			t.Errorf("EventType %q is not an event type of mamori", typ)
+		}
+	}
+	mapping := d.schema(t, "Event").Discriminator.Mapping
+	for _, typ := range types {
+		if _, ok := mapping.Get(typ); !ok {
+			t.Errorf("Event's discriminator does not map %q", typ)
+		}
+	}
+	oasEqual(t, "Decision.decision", oasEnum(t, oasProp(t, d.schema(t, "Decision"), "decision")),
+		[]string{string(mamori.Allow), string(mamori.Challenge), string(mamori.Review), string(mamori.Deny)})
+	var actions []string
+	for _, a := range mamori.LockdownActions {
+		actions = append(actions, string(a))
+	}
+	oasEqual(t, "Action", oasEnum(t, d.schema(t, "Action")), actions)
+	oasEqual(t, "Account.status", oasEnum(t, oasProp(t, d.schema(t, "Account"), "status")),
+		[]string{mamori.StatusActive, mamori.StatusLocked})
+	oasEqual(t, "Case.status", oasEnum(t, oasProp(t, d.schema(t, "Case"), "status")),
+		[]string{mamori.CaseOpen, mamori.CaseInvestigating, mamori.CaseResolvedFraud, mamori.CaseResolvedLegit})
+	oasEqual(t, "Error.error.code", oasEnum(t, oasProp(t, oasProp(t, d.schema(t, "Error"), "error"), "code")),
+		[]string{mamori.EInvalidJSON, mamori.EInvalidEvent, mamori.EUnauthorized, mamori.ENotFound,
+			mamori.ETooLarge, mamori.ERateLimited, mamori.EInternal, mamori.EUnavailable, mamori.EMethodNotAllowed})
+	for _, c := range oasEnum(t, d.schema(t, "Currency")) {
+		if !mamori.IsCurrency(c) {
+			t.Errorf("Currency %q is not a currency mamori accepts", c)
+		}
+	}
+
+	// Reason codes: the table in Decision's description lists exactly
+	// risk.ReasonCodes, with their messages.
+	table := map[string]string{}
+	for _, line := range strings.Split(d.schema(t, "Decision").Description, "\n") {
+		line = strings.TrimSpace(line)
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if !strings.HasPrefix(line, "| `") || len(cells) != 2 {
+			continue
+		}
+		table[strings.Trim(strings.TrimSpace(cells[0]), "`")] = strings.TrimSpace(cells[1])
+	}
+	codes := risk.ReasonCodes()
+	for code, msg := range codes {
+		if got, ok := table[code]; !ok {
+			t.Errorf("reason code %s is not documented in Decision", code)
+		} else if got != msg {
+			t.Errorf("reason code %s is documented as %q; its message is %q", code, got, msg)
+		}
+	}
+	for code := range table {
+		if _, ok := codes[code]; !ok {
+			t.Errorf("Decision documents reason code %s, which risk does not have", code)
+		}
+	}
+}
+
+// TestOpenAPIExampleEventsAreValid checks every example event decodes
+// with mamori.DecodeEvent(s), has a unique id, arrives in time order per
+// account, and that each event type has an example. It also checks the
+// documented enums and required properties against the decoder.
+func TestOpenAPIExampleEventsAreValid(t *testing.T) {
+	d := oasLoad(t)
+	riskExamples, batchExamples := oasEvents(t, d)
+	var all []mamori.Event
+	byType := map[string][]oasExample{}
+	for _, ex := range riskExamples {
+		ev, err := mamori.DecodeEvent(ex.json)
+		if err != nil {
+			t.Errorf("POST /v1/risk example %s: %v", ex.name, err)
+			continue
+		}
+		all = append(all, ev)
+		byType[ev.Type] = append(byType[ev.Type], ex)
+	}
+	for _, ex := range batchExamples {
+		evs, err := mamori.DecodeEvents(ex.json)
+		if err != nil {
+			t.Errorf("POST /v1/events example %s: %v", ex.name, err)
+			continue
+		}
+		all = append(all, evs...)
+	}
+	for _, typ := range oasEnum(t, d.schema(t, "EventType")) {
+		if len(byType[typ]) == 0 {
+			t.Errorf("POST /v1/risk has no example of %s", typ)
+		}
+	}
+	ids := map[string]bool{}
+	last := map[string]time.Time{}
+	for _, ev := range all {
+		if ids[ev.ID] {
+			t.Errorf("example event id %s is used twice", ev.ID)
+		}
+		ids[ev.ID] = true
+		if ev.Time.Before(last[ev.RouteKey()]) {
+			t.Errorf("example event %s (%s) is earlier than the one before it on %s", ev.ID, ev.Type, ev.RouteKey())
+		}
+		last[ev.RouteKey()] = ev.Time
+	}
+
+	// Each documented enum value is accepted and a value outside the enum
+	// is rejected; removing a documented required property is rejected.
+	for _, v := range d.schema(t, "Event").OneOf {
+		vs := v.Schema()
+		for _, typ := range oasEnumOrConst(t, oasProp(t, vs.AllOf[1].Schema(), "type")) {
+			exs := byType[typ]
+			if len(exs) == 0 {
+				continue
+			}
+			for _, c := range oasPropertyChecks(t, oasVariantProperties(t, vs), "properties") {
+				for _, want := range c.enum {
+					if !oasSomeDecodes(exs, c.path, want) {
+						t.Errorf("%s: %s %q is documented but rejected", typ, c.path, want)
+					}
+				}
+				if len(c.enum) > 0 && oasSomeDecodes(exs, c.path, "not-documented") {
+					t.Errorf("%s: %s accepts a value outside the documented enum", typ, c.path)
+				}
+			}
+			for _, req := range oasRequired(t, vs) {
+				raw := oasEdit(t, exs[0].json, req, nil)
+				_, err := mamori.DecodeEvent(raw)
+				var me *mamori.Error
+				if !errors.As(err, &me) || me.Code != mamori.EInvalidEvent || me.Field != req {
+					t.Errorf("%s without the required %s: got %v, want invalid_event on %s", typ, req, err, req)
+				}
+			}
+		}
+	}
+}
+
+// TestOpenAPIAgainstServer plays the document against a real server:
+// every documented operation answers with a documented status, every
+// request example is accepted, and every response matches its schema.
+func TestOpenAPIAgainstServer(t *testing.T) {
+	d := oasLoad(t)
+	srv := oasStartEngine(t)
+
+	for _, o := range d.operations() {
+		key := ""
+		if o.secured() {
+			key = oasKey
+		}
+		path := o.url(t)
+		exs := o.requestExamples(t)
+		if len(exs) == 0 {
+			exs = []oasExample{{name: "(no body)"}}
+		}
+		for _, ex := range exs {
+			req, res, body := oasCall(t, srv.url, o.method, path, key, ex.json)
+			if ex.json != nil {
+				d.mustValidateRequest(t, req)
+			}
+			if o.response(res.StatusCode) == nil {
+				t.Errorf("%s example %s: status %d is not documented; body %s", o, ex.name, res.StatusCode, body)
+				continue
+			}
+			if res.StatusCode/100 != 2 {
+				t.Errorf("%s example %s: %d %s", o, ex.name, res.StatusCode, body)
+				continue
+			}
+			d.mustValidateResponse(t, req, res, body)
+			oasCheckRequired(t, d, o, res, body)
+		}
+	}
+
+	// Each decision example answers one of the request examples.
+	ids := map[string]bool{}
+	for _, ex := range d.op(t, "POST", "/v1/risk").requestExamples(t) {
+		var ev struct{ ID string }
+		json.Unmarshal(ex.json, &ev)
+		ids[ev.ID] = true
+	}
+	for _, ex := range oasExamples(t, "POST /v1/risk 200", d.op(t, "POST", "/v1/risk").response(200).Content.GetOrZero("application/json")) {
+		var dec mamori.Decision
+		if err := json.Unmarshal(ex.json, &dec); err != nil || !ids[dec.EventID] {
+			t.Errorf("decision example %s answers event %q, which is no request example (%v)", ex.name, dec.EventID, err)
+		}
+	}
+
+	// The document served is this document.
+	_, res, body := oasCall(t, srv.url, "GET", "/openapi.yaml", "", nil)
+	if res.StatusCode != 200 || !bytes.Equal(body, mhttp.OpenAPI) {
+		t.Errorf("GET /openapi.yaml: %d, %d bytes; want 200 and the embedded document", res.StatusCode, len(body))
+	}
+
+	// Idempotence, as documented: the first example again gets the
+	// decision it got the first time.
+	riskOp := d.op(t, "POST", "/v1/risk")
+	first := riskOp.requestExamples(t)[0]
+	_, res1, body1 := oasCall(t, srv.url, "POST", "/v1/risk", oasKey, first.json)
+	_, res2, body2 := oasCall(t, srv.url, "POST", "/v1/risk", oasKey, first.json)
+	if res1.StatusCode != 200 || !bytes.Equal(body1, body2) {
+		t.Errorf("resending %s: %d %s then %d %s", first.name, res1.StatusCode, body1, res2.StatusCode, body2)
+	}
+}
+
+// oasCheckRequired checks, beyond the validator, that a JSON response
+// has every field its schema requires.
+func oasCheckRequired(t *testing.T, d *oasDoc, o oasOp, res *http.Response, body []byte) {
+	t.Helper()
+	mt := o.response(res.StatusCode).Content.GetOrZero("application/json")
+	if mt == nil || mt.Schema == nil {
+		return
+	}
+	s := mt.Schema.Schema()
+	if len(s.Required) == 0 {
+		return
+	}
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Errorf("%s: %d body is not a JSON object: %v", o, res.StatusCode, err)
+		return
+	}
+	for _, f := range s.Required {
+		if _, ok := got[f]; !ok {
+			t.Errorf("%s: %d body lacks the required %s: %s", o, res.StatusCode, f, body)
+		}
+	}
+}
+
+// TestOpenAPIResponseExamplesMatchSchemas checks every response example
+// of the document against its own schema.
+func TestOpenAPIResponseExamplesMatchSchemas(t *testing.T) {
+	d := oasLoad(t)
+	for _, o := range d.operations() {
+		for code, resp := range o.op.Responses.Codes.FromOldest() {
+			status, _ := strconv.Atoi(code)
+			for ctype, mt := range resp.Content.FromOldest() {
+				if ctype != "application/json" {
+					continue
+				}
+				for _, ex := range oasExamples(t, o.String()+" "+code, mt) {
+					req, err := http.NewRequest(o.method, "http://127.0.0.1:8080"+o.url(t), nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					res := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {ctype}}}
+					for name, h := range resp.Headers.FromOldest() {
+						var v string
+						if h.Example != nil && h.Example.Decode(&v) == nil {
+							res.Header.Set(name, v)
+						}
+					}
+					d.mustValidateResponse(t, req, res, ex.json)
+				}
+			}
+		}
+	}
+}
+
+// TestOpenAPIErrorsMatchServer sends the bad requests the document's
+// error examples describe and checks the real server answers each with
+// the documented status, code and field; every error example of the
+// document is exercised.
+func TestOpenAPIErrorsMatchServer(t *testing.T) {
+	d := oasLoad(t)
+	srv := oasStartEngine(t)
+	riskOp := d.op(t, "POST", "/v1/risk")
+	eventsOp := d.op(t, "POST", "/v1/events")
+	accountOp := d.op(t, "GET", "/v1/accounts/{account_id}")
+	lockdownOp := d.op(t, "POST", "/v1/accounts/{account_id}/lockdown")
+
+	// Make a-1 known, so that only the error at hand can fail a request.
+	riskExamples := riskOp.requestExamples(t)
+	if _, res, body := oasCall(t, srv.url, "POST", "/v1/risk", oasKey, riskExamples[0].json); res.StatusCode != 200 {
+		t.Fatalf("first example: %d %s", res.StatusCode, body)
+	}
+	var order []byte
+	for _, ex := range riskExamples {
+		if ev, err := mamori.DecodeEvent(ex.json); err == nil && ev.Type == mamori.OrderPlaced && len(ev.Properties.Items) > 0 {
+			order = ex.json
+			break
+		}
+	}
+	if order == nil {
+		t.Fatal("no order.placed example with items")
+	}
+	batch := eventsOp.requestExamples(t)[0].json
+	tooMany := `{"events": [` + strings.Repeat(`{"id": "e-x", "type": "logout", "time": "2026-11-21T10:00:00Z", "account_id": "a-9"},`, mamori.MaxBatch) +
+		`{"id": "e-y", "type": "logout", "time": "2026-11-21T10:00:00Z", "account_id": "a-9"}]}`
+
+	covered := map[string]bool{}
+	check := func(t *testing.T, o oasOp, srvURL, path, key string, body []byte, status int, example string) {
+		t.Helper()
+		req, res, got := oasCall(t, srvURL, o.method, path, key, body)
+		if res.StatusCode != status {
+			t.Errorf("%s %s: status %d %s, want %d", o.method, path, res.StatusCode, got, status)
+			return
+		}
+		d.mustValidateResponse(t, req, res, got)
+		oasMatchErrorExample(t, o, status, example, got)
+		covered[fmt.Sprintf("%s %d %s", o, status, example)] = true
+	}
+
+	cases := []struct {
+		name    string
+		o       oasOp
+		path    string
+		body    []byte
+		status  int
+		example string
+	}{
+		{"risk: not JSON", riskOp, "/v1/risk", []byte(`{"id": "e-1",`), 400, "invalid_json"},
+		{"risk: wrong type", riskOp, "/v1/risk", oasEdit(t, order, "properties.items[0].gift_card", "yes"), 400, "invalid_event"},
+		{"risk: missing amount", riskOp, "/v1/risk", oasEdit(t, order, "properties.amount", nil), 400, "missing_field"},
+		{"events: not JSON", eventsOp, "/v1/events", []byte(`{"events": [`), 400, "invalid_json"},
+		{"events: bad time", eventsOp, "/v1/events", oasEdit(t, batch, "events[1].time", "yesterday"), 400, "invalid_event"},
+		{"events: too many", eventsOp, "/v1/events", []byte(tooMany), 400, "too_many"},
+		{"lockdown: not JSON", lockdownOp, "/v1/accounts/a-1/lockdown", []byte(`{"reason": `), 400, "invalid_json"},
+		{"lockdown: reason not text", lockdownOp, "/v1/accounts/a-1/lockdown", []byte(`{"reason": 42}`), 400, "invalid_event"},
+		{"account: never seen", accountOp, "/v1/accounts/a-404", nil, 404, "not_found"},
+		{"lockdown: never seen", lockdownOp, "/v1/accounts/a-404/lockdown", []byte(`{"reason": "test"}`), 404, "not_found"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			check(t, c.o, srv.url, c.path, oasKey, c.body, c.status, c.example)
+		})
+	}
+	// The bad batch recorded nothing of itself.
+	if _, res, body := oasCall(t, srv.url, "GET", "/v1/accounts/a-2", oasKey, nil); res.StatusCode != 404 {
+		t.Errorf("after a rejected batch, its account: %d %s, want 404", res.StatusCode, body)
+	}
+
+	big := []byte(`{"id": "e-big", "pad": "` + strings.Repeat("x", mhttp.MaxBody) + `"}`)
+	for _, o := range d.operations() {
+		if !o.secured() {
+			continue
+		}
+		var body []byte
+		if exs := o.requestExamples(t); len(exs) > 0 {
+			body = exs[0].json
+		}
+		t.Run(o.String()+": no key", func(t *testing.T) {
+			check(t, o, srv.url, o.url(t), "", body, 401, "unauthorized")
+		})
+		t.Run(o.String()+": wrong key", func(t *testing.T) {
+			check(t, o, srv.url, o.url(t), "not-"+oasKey, body, 401, "unauthorized")
+		})
+		if body != nil {
+			t.Run(o.String()+": too large", func(t *testing.T) {
+				check(t, o, srv.url, o.url(t), oasKey, big, 413, "too_large")
+			})
+		}
+	}
+
+	// Failures of the service, through the same handlers.
+	for _, f := range []struct {
+		status  int
+		example string
+		err     error
+	}{
+		{500, "internal", errors.New("disk on fire")},
+		{503, "unavailable", mamori.Errorf(mamori.EUnavailable, "mamori is not taking events after a storage failure; see the server's log")},
+	} {
+		failing := oasStart(t, mhttp.Config{Service: oasFailingService{f.err}})
+		for _, o := range d.operations() {
+			if !o.secured() {
+				continue
+			}
+			var body []byte
+			if exs := o.requestExamples(t); len(exs) > 0 {
+				body = exs[0].json
+			}
+			t.Run(fmt.Sprintf("%s: %d", o, f.status), func(t *testing.T) {
+				check(t, o, failing.URL, o.url(t), oasKey, body, f.status, f.example)
+			})
+		}
+	}
+
+	// Too many requests in flight: one request holds the only slot while
+	// its body is still arriving.
+	t.Run("rate limited", func(t *testing.T) {
+		limited := oasStart(t, mhttp.Config{Service: srv.eng, MaxInFlight: 1})
+		pr, pw := io.Pipe()
+		held := make(chan error, 1)
+		go func() {
+			req, err := http.NewRequest("POST", limited.URL+"/v1/risk", pr)
+			if err == nil {
+				req.Header.Set("Authorization", "Bearer "+oasKey)
+				var res *http.Response
+				if res, err = oasClient.Do(req); err == nil {
+					res.Body.Close()
+				}
+			}
+			held <- err
+		}()
+		if _, err := pw.Write([]byte(`{"id": `)); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for {
+			_, res, _ := oasCall(t, limited.URL, "GET", "/v1/accounts/a-1", oasKey, nil)
+			if res.StatusCode == 429 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no 429 while the only slot is held; last status %d", res.StatusCode)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		for _, o := range d.operations() {
+			if !o.secured() {
+				continue
+			}
+			var body []byte
+			if exs := o.requestExamples(t); len(exs) > 0 {
+				body = exs[0].json
+			}
+			_, res, _ := oasCall(t, limited.URL, o.method, o.url(t), oasKey, body)
+			if got := res.Header.Get("Retry-After"); res.StatusCode == 429 && got != "1" {
+				t.Errorf("%s: 429 with Retry-After %q, want 1", o, got)
+			}
+			check(t, o, limited.URL, o.url(t), oasKey, body, 429, "rate_limited")
+		}
+		pw.Close()
+		if err := <-held; err != nil {
+			t.Errorf("the request holding the slot: %v", err)
+		}
+	})
+
+	// Health, unhealthy.
+	t.Run("healthz unavailable", func(t *testing.T) {
+		o := d.op(t, "GET", "/healthz")
+		sick := oasStart(t, mhttp.Config{Service: srv.eng, Healthy: func() error {
+			return mamori.Errorf(mamori.EUnavailable, "mamori is not taking events after a storage failure; see the server's log")
+		}})
+		req, res, body := oasCall(t, sick.URL, "GET", "/healthz", "", nil)
+		if res.StatusCode != 503 {
+			t.Fatalf("GET /healthz: %d %s, want 503", res.StatusCode, body)
+		}
+		d.mustValidateResponse(t, req, res, body)
+		var got, want map[string]string
+		ex := oasExamples(t, "GET /healthz 503", o.response(503).Content.GetOrZero("application/json"))
+		if err := json.Unmarshal(body, &got); err != nil || len(ex) != 1 || json.Unmarshal(ex[0].json, &want) != nil {
+			t.Fatalf("GET /healthz 503: %s (%v); examples %d", body, err, len(ex))
+		}
+		if got["status"] != want["status"] || got["error"] != want["error"] {
+			t.Errorf("GET /healthz 503: answered %s, documented %s", body, ex[0].json)
+		}
+		covered[fmt.Sprintf("%s 503 %s", o, ex[0].name)] = true
+	})
+
+	// Every error example of the document was exercised.
+	for _, o := range d.operations() {
+		for code, resp := range o.op.Responses.Codes.FromOldest() {
+			if code < "400" {
+				continue
+			}
+			for _, mt := range resp.Content.FromOldest() {
+				for name := range mt.Examples.KeysFromOldest() {
+					if k := fmt.Sprintf("%s %s %s", o, code, name); !covered[k] {
+						t.Errorf("error example %s is not exercised against the server", k)
+					}
+				}
+			}
+		}
+	}
+}
+
+// oasMatchErrorExample checks the server's error body against the named
+// example of the documented response: the same code and field.
+func oasMatchErrorExample(t *testing.T, o oasOp, status int, name string, got []byte) {
+	t.Helper()
+	resp := o.response(status)
+	if resp == nil {
+		t.Errorf("%s: %d is not documented", o, status)
+		return
+	}
+	mt := resp.Content.GetOrZero("application/json")
+	var want []byte
+	for _, ex := range oasExamples(t, fmt.Sprintf("%s %d", o, status), mt) {
+		if ex.name == name {
+			want = ex.json
+		}
+	}
+	if want == nil {
+		t.Errorf("%s: %d has no example %s", o, status, name)
+		return
+	}
+	type errorBody struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Field   string `json:"field"`
+		} `json:"error"`
+	}
+	var g, w errorBody
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Errorf("%s: %d body %s: %v", o, status, got, err)
+		return
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	if g.Error.Code != w.Error.Code || g.Error.Field != w.Error.Field || g.Error.Message == "" {
+		t.Errorf("%s: %d answered %s; documented example %s is %s", o, status, got, name, want)
+	}
+}
+
+// oasFailingService fails every call with err.
+type oasFailingService struct{ err error }
+
+func (f oasFailingService) Decide(context.Context, mamori.Event) (mamori.Decision, error) {
+	return mamori.Decision{}, f.err
+}
+
+func (f oasFailingService) Record(context.Context, []mamori.Event) (int, error) { return 0, f.err }
+
+func (f oasFailingService) Account(context.Context, string) (mamori.Account, error) {
+	return mamori.Account{}, f.err
+}
+
+func (f oasFailingService) Lockdown(context.Context, string, string) (mamori.Account, error) {
+	return mamori.Account{}, f.err
+}
+
+// jsonFields returns the sorted JSON names of a struct's fields, and
+// those of them always present (without omitempty).
+func jsonFields(t reflect.Type) (all, always []string) {
+	for f := range t.Fields() {
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		all = append(all, name)
+		if !strings.Contains(opts, "omitempty") {
+			always = append(always, name)
+		}
+	}
+	slices.Sort(all)
+	slices.Sort(always)
+	return all, always
+}
+
+func oasPropertyNames(s *oasbase.Schema) []string {
+	if s == nil || s.Properties == nil {
+		return nil
+	}
+	return slices.Sorted(s.Properties.KeysFromOldest())
+}
+
+func oasProp(t *testing.T, s *oasbase.Schema, name string) *oasbase.Schema {
+	t.Helper()
+	if s.Properties == nil || s.Properties.GetOrZero(name) == nil {
+		t.Fatalf("schema has no property %s", name)
+	}
+	return s.Properties.GetOrZero(name).Schema()
+}
+
+func oasEnum(t *testing.T, s *oasbase.Schema) []string {
+	t.Helper()
+	var out []string
+	for _, n := range s.Enum {
+		var v string
+		if err := n.Decode(&v); err != nil {
+			t.Fatalf("enum value: %v", err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func oasEnumOrConst(t *testing.T, s *oasbase.Schema) []string {
+	t.Helper()
+	if s.Const != nil {
+		var v string
+		if err := s.Const.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		return []string{v}
+	}
+	return oasEnum(t, s)
+}
+
+func oasEqual(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: documented %q, mamori has %q", what, got, want)
+	}
+}
+
+// oasVariantProperties returns the schema of `properties` in one
+// variant of Event (allOf: [EventBase, {the variant}]), or nil.
+func oasVariantProperties(t *testing.T, v *oasbase.Schema) *oasbase.Schema {
+	t.Helper()
+	if len(v.AllOf) != 2 {
+		t.Fatalf("an Event variant is not allOf [EventBase, variant]")
+	}
+	s := v.AllOf[1].Schema()
+	if s.Properties == nil || s.Properties.GetOrZero("properties") == nil {
+		return nil
+	}
+	return s.Properties.GetOrZero("properties").Schema()
+}
+
+// oasRequired returns the paths a variant requires beyond EventBase.
+func oasRequired(t *testing.T, v *oasbase.Schema) []string {
+	t.Helper()
+	s := v.AllOf[1].Schema()
+	var out []string
+	for _, r := range s.Required {
+		if r != "properties" {
+			out = append(out, r)
+		}
+	}
+	if p := oasVariantProperties(t, v); p != nil {
+		for _, r := range p.Required {
+			out = append(out, "properties."+r)
+		}
+	}
+	return out
+}
+
+type oasEnumCheck struct {
+	path string
+	enum []string
+}
+
+// oasPropertyChecks lists the enums of a properties schema, one object
+// level deep.
+func oasPropertyChecks(t *testing.T, s *oasbase.Schema, prefix string) []oasEnumCheck {
+	t.Helper()
+	if s == nil || s.Properties == nil {
+		return nil
+	}
+	var out []oasEnumCheck
+	for name, p := range s.Properties.FromOldest() {
+		ps := p.Schema()
+		path := prefix + "." + name
+		if len(ps.Enum) > 0 {
+			out = append(out, oasEnumCheck{path: path, enum: oasEnum(t, ps)})
+		}
+		if strings.Count(path, ".") < 2 {
+			out = append(out, oasPropertyChecks(t, ps, path)...)
+		}
+	}
+	return out
+}
+
+// oasSomeDecodes reports whether any of the examples, with path set to
+// value, decodes.
+func oasSomeDecodes(exs []oasExample, path string, value any) bool {
+	for _, ex := range exs {
+		raw, err := oasSet(ex.json, path, value)
+		if err != nil {
+			continue
+		}
+		if _, err := mamori.DecodeEvent(raw); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// oasEdit returns the JSON document with the value at path (dots and
+// [i]) set, or removed when value is nil.
+func oasEdit(t *testing.T, doc []byte, path string, value any) []byte {
+	t.Helper()
+	out, err := oasSet(doc, path, value)
+	if err != nil {
+		t.Fatalf("edit %s: %v", path, err)
+	}
+	return out
+}
+
+func oasSet(doc []byte, path string, value any) ([]byte, error) {
+	var root any
+	if err := json.Unmarshal(doc, &root); err != nil {
+		return nil, err
+	}
+	var segs []string
+	for _, s := range strings.Split(path, ".") {
+		name, idx, hasIdx := strings.Cut(s, "[")
+		segs = append(segs, name)
+		if hasIdx {
+			segs = append(segs, "["+idx)
+		}
+	}
+	cur := root
+	for i, seg := range segs {
+		lastSeg := i == len(segs)-1
+		if strings.HasPrefix(seg, "[") {
+			n, err := strconv.Atoi(strings.Trim(seg, "[]"))
+			arr, ok := cur.([]any)
+			if err != nil || !ok || n >= len(arr) {
+				return nil, fmt.Errorf("no %s in %s", seg, path)
+			}
+			if lastSeg {
+				arr[n] = value
+				break
+			}
+			cur = arr[n]
+			continue
+		}
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("no object at %s in %s", seg, path)
+		}
+		if lastSeg {
+			if value == nil {
+				delete(obj, seg)
+			} else {
+				obj[seg] = value
+			}
+			break
+		}
+		next, ok := obj[seg]
+		if !ok {
+			next = map[string]any{}
+			obj[seg] = next
+		}
+		cur = next
+	}
+	return json.Marshal(root)
+}
