@@ -19,7 +19,6 @@ import (
 
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/risk"
-	"github.com/mamori-dev/mamori/sqlite"
 )
 
 // Options tune an Engine; the zero value is good.
@@ -34,7 +33,7 @@ type Options struct {
 
 // Engine is mamori's risk service on one machine.
 type Engine struct {
-	log     *sqlite.Log
+	log     mamori.EventLog
 	dir     string
 	opts    Options
 	logger  *slog.Logger
@@ -59,9 +58,11 @@ type Engine struct {
 
 var _ mamori.RiskService = (*Engine)(nil)
 
-// Open starts an engine over the event log in dir: it loads the newest
-// snapshot, replays the log after it and starts the shards.
-func Open(ctx context.Context, log *sqlite.Log, dir string, opts Options) (*Engine, error) {
+// Open starts an engine over the event log, with its snapshots in dir:
+// it loads the newest snapshot, replays the log after it and starts the
+// shards. With dir "" no snapshots are read or written (a log kept in
+// memory needs none).
+func Open(ctx context.Context, log mamori.EventLog, dir string, opts Options) (*Engine, error) {
 	if opts.Shards <= 0 {
 		opts.Shards = 16
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/engine"
+	"github.com/mamori-dev/mamori/memlog"
 	"github.com/mamori-dev/mamori/sqlite"
 )
 
@@ -166,5 +167,38 @@ func TestCallsAfterCloseAreRefused(t *testing.T) {
 	}
 	if _, err := e.Record(context.Background(), []mamori.Event{ev}); mamori.ErrorCode(err) != mamori.EUnavailable {
 		t.Fatalf("Record after Close: %v", err)
+	}
+}
+
+func TestAnEngineInMemoryDecidesLikeOneOnDisk(t *testing.T) {
+	ctx := context.Background()
+	disk := open(t, t.TempDir(), engine.Options{})
+	defer disk.Close()
+	mem, err := engine.Open(ctx, memlog.New(false), "", engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	for _, ev := range traffic(400, 8, "m", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
+		a, err := disk.Decide(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := mem.Decide(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if string(ja) != string(jb) {
+			t.Fatalf("decisions differ on %s:\n%s\n%s", ev.ID, ja, jb)
+		}
+	}
+	if a, b := views(t, disk, 8), views(t, mem, 8); string(a) != string(b) {
+		t.Fatal("account views differ")
+	}
+	again, _ := mem.Decide(ctx, traffic(1, 8, "m", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))[0])
+	if a, _ := mem.Account(ctx, "acct-0"); a.EventCount != 50 || again.EventID != "m-0" {
+		t.Fatalf("a repeat in memory was recorded again: %d events", a.EventCount)
 	}
 }

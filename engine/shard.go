@@ -6,7 +6,6 @@ import (
 
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/risk"
-	"github.com/mamori-dev/mamori/sqlite"
 )
 
 // shard owns the state of its accounts: one goroutine applies their
@@ -95,7 +94,7 @@ func (s *shard) apply(j *eventJob) {
 		decJSON, err = json.Marshal(&d)
 		if err == nil {
 			j.flight.decision = d
-			s.e.log.Append(sqlite.Record{
+			s.e.log.Append(mamori.LogRecord{
 				Seq: seq, ID: ev.ID, Account: key, Type: ev.Type, Time: ev.Time,
 				Event: evJSON, Decision: decJSON,
 			}, func(err error) {

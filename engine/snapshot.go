@@ -14,7 +14,6 @@ import (
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/risk"
-	"github.com/mamori-dev/mamori/sqlite"
 )
 
 // A snapshot holds every account's state as of a point in the log, so
@@ -98,6 +97,9 @@ func encodeAccounts(accounts map[string]*risk.State) []byte {
 // writeSnapshot writes the file next to its final name, syncs it and
 // renames it into place, so that a crash leaves the old or the new one.
 func (e *Engine) writeSnapshot(_ context.Context, snap snapshot) error {
+	if e.dir == "" {
+		return nil
+	}
 	final := filepath.Join(e.dir, snapshotFile)
 	tmp, err := os.CreateTemp(e.dir, snapshotFile+".*")
 	if err != nil {
@@ -136,7 +138,11 @@ type restoreStats struct {
 // after it.
 func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 	var stats restoreStats
-	snap, err := readSnapshot(filepath.Join(e.dir, snapshotFile))
+	var snap *snapshot
+	err := fs.ErrNotExist
+	if e.dir != "" {
+		snap, err = readSnapshot(filepath.Join(e.dir, snapshotFile))
+	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -169,7 +175,7 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 	e.dedup = newDedup(filter)
 
 	last := stats.snapshotSeq
-	err = e.log.Replay(ctx, stats.snapshotSeq, func(r sqlite.Record) error {
+	err = e.log.Replay(ctx, stats.snapshotSeq, func(r mamori.LogRecord) error {
 		last = r.Seq
 		e.dedup.filter.AddString(r.ID)
 		accounts := e.shardOf(r.Account).accounts

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mamori-dev/mamori"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -24,15 +25,9 @@ import (
 var migrations embed.FS
 
 // Record is one entry of the event log.
-type Record struct {
-	Seq      uint64
-	ID       string
-	Account  string
-	Type     string
-	Time     time.Time
-	Event    []byte // the event as JSON
-	Decision []byte // the decision as JSON
-}
+type Record = mamori.LogRecord
+
+var _ mamori.EventLog = (*Log)(nil)
 
 // Options tune a Log; the zero value is good.
 type Options struct {

@@ -1,0 +1,39 @@
+package mamori
+
+import (
+	"context"
+	"time"
+)
+
+// LogRecord is one entry of the event log: an event with the decision
+// mamori gave it, in log order. The log is the source of truth; every
+// other state is derived from it.
+type LogRecord struct {
+	Seq      uint64
+	ID       string
+	Account  string // the key that orders the event (Event.RouteKey)
+	Type     string
+	Time     time.Time
+	Event    []byte // the event as JSON
+	Decision []byte // the decision as JSON
+}
+
+// EventLog stores the event log. Append and the readers may be called
+// concurrently.
+type EventLog interface {
+	// Append queues a record; done is called once the record is durable
+	// or has failed. Records become durable in the order appended. A
+	// record with an empty ID is a barrier and is not stored.
+	Append(rec LogRecord, done func(error))
+	// Barrier returns once everything appended before it is durable.
+	Barrier(ctx context.Context) error
+	// Decision returns the stored decision of event id, if recorded.
+	Decision(ctx context.Context, id string) ([]byte, bool, error)
+	// Count returns how many events the log holds.
+	Count(ctx context.Context) (int64, error)
+	// Replay calls fn for every record after sequence after, in order.
+	// The record's byte slices are valid only during the call.
+	Replay(ctx context.Context, after uint64, fn func(LogRecord) error) error
+	// Close makes everything appended durable and releases the log.
+	Close() error
+}
