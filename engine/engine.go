@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/enrich"
 	"github.com/mamori-dev/mamori/risk"
 )
 
@@ -29,6 +30,9 @@ type Options struct {
 	// (default 200,000); a restart replays at most about that many.
 	SnapshotEvery int64
 	Logger        *slog.Logger
+	// Networks maps IP addresses to networks for the decisions (nil: no
+	// network data, decisions use addresses alone).
+	Networks *enrich.Networks
 }
 
 // Engine is mamori's risk service on one machine.
@@ -40,6 +44,7 @@ type Engine struct {
 	seed    maphash.Seed
 	shards  []*shard
 	dedup   *dedup
+	crowd   *crowd
 	seq     atomic.Uint64
 	failure atomic.Pointer[error]
 
@@ -72,7 +77,7 @@ func Open(ctx context.Context, log mamori.EventLog, dir string, opts Options) (*
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	e := &Engine{log: log, dir: dir, opts: opts, logger: opts.Logger, seed: maphash.MakeSeed()}
+	e := &Engine{log: log, dir: dir, opts: opts, logger: opts.Logger, seed: maphash.MakeSeed(), crowd: newCrowd()}
 	e.shards = make([]*shard, opts.Shards)
 	for i := range e.shards {
 		e.shards[i] = &shard{e: e, jobs: make(chan job, 1024), accounts: make(map[string]*risk.State)}

@@ -81,12 +81,15 @@ func (s *shard) apply(j *eventJob) {
 	if j.atLastTime {
 		ev.Time = st.LastTime
 	}
-	seq := s.e.seq.Add(1)
-	d := risk.Decide(st, ev, seq)
+	in := risk.NewInput(ev, s.e.seq.Add(1), s.e.opts.Networks)
+	s.e.crowd.view(in)
+	d := risk.Decide(st, in)
 	if j.observe {
 		d.Decision, d.Actions, d.CaseID = mamori.Allow, []mamori.Action{}, ""
 	}
-	risk.Apply(st, ev, &d, seq)
+	risk.Apply(st, in, &d)
+	s.e.crowd.observe(in, &d)
+	seq := in.Seq
 
 	evJSON, err := json.Marshal(ev)
 	if err == nil {

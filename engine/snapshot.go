@@ -33,6 +33,7 @@ type snapshot struct {
 	Seq      uint64
 	Accounts [][]byte // gob-encoded map[string]*risk.State, one per shard
 	Filter   []byte   // the dedup filter
+	Crowd    []byte   // gob-encoded crowdState
 }
 
 // Snapshot writes the state of every account to the data directory. It
@@ -53,6 +54,9 @@ func (e *Engine) Snapshot(ctx context.Context) error {
 		return err
 	}
 	snap.Filter = filter
+	if snap.Crowd, err = e.encodeCrowd(); err != nil {
+		return err
+	}
 	// The snapshot may hold events still on their way to disk: it must not
 	// be written before they are.
 	if err := e.log.Barrier(ctx); err != nil {
@@ -71,7 +75,19 @@ func (e *Engine) encodeShardsStopped() snapshot {
 		snap.Accounts = append(snap.Accounts, encodeAccounts(s.accounts))
 	}
 	snap.Filter, _ = e.encodeFilter()
+	snap.Crowd, _ = e.encodeCrowd()
 	return snap
+}
+
+func (e *Engine) encodeCrowd() ([]byte, error) {
+	var buf bytes.Buffer
+	e.crowd.mu.Lock()
+	err := gob.NewEncoder(&buf).Encode(&e.crowd.c)
+	e.crowd.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("encode crowd: %w", err)
+	}
+	return buf.Bytes(), nil
 }
 
 func (e *Engine) encodeFilter() ([]byte, error) {
@@ -160,6 +176,11 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 				e.shardOf(key).accounts[key] = st
 			}
 		}
+		if len(snap.Crowd) > 0 {
+			if err := gob.NewDecoder(bytes.NewReader(snap.Crowd)).Decode(&e.crowd.c); err != nil {
+				return stats, fmt.Errorf("decode snapshot crowd: %w", err)
+			}
+		}
 		filter = &bloom.BloomFilter{}
 		if _, err := filter.ReadFrom(bytes.NewReader(snap.Filter)); err != nil {
 			return stats, fmt.Errorf("decode snapshot filter: %w", err)
@@ -195,7 +216,9 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 			st = &risk.State{AccountID: ev.AccountID}
 			accounts[r.Account] = st
 		}
-		risk.Apply(st, &ev, &d, r.Seq)
+		in := risk.NewInput(&ev, r.Seq, e.opts.Networks)
+		risk.Apply(st, in, &d)
+		e.crowd.observe(in, &d)
 		stats.replayed++
 		return nil
 	})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/engine"
+	"github.com/mamori-dev/mamori/enrich"
 	mhttp "github.com/mamori-dev/mamori/http"
 	"github.com/mamori-dev/mamori/sqlite"
 )
@@ -52,7 +53,7 @@ func (a *api) start() {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	a.eng, err = engine.Open(ctx, log, a.dir, engine.Options{})
+	a.eng, err = engine.Open(ctx, log, a.dir, engine.Options{Networks: networks(a.t)})
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -66,6 +67,28 @@ func (a *api) start() {
 	}
 	a.srv = httptest.NewServer(mhttp.New(cfg))
 	a.url = a.srv.URL
+}
+
+// networks loads the shipped network data once for the test binary.
+var networks = func() func(testing.TB) *enrich.Networks {
+	load := sync.OnceValues(enrich.LoadNetworks)
+	return func(t testing.TB) *enrich.Networks {
+		nets, err := load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nets
+	}
+}()
+
+// homeHistory is an account's ordinary past: created, then a sign-in a
+// day for n days from the same laptop at home.
+func homeHistory(account string, n int) []any {
+	evs := []any{event(account+"-h0", "account.created", account, 0, map[string]any{"properties": map[string]any{"email": "a@example.jp"}})}
+	for i := 1; i <= n; i++ {
+		evs = append(evs, login(fmt.Sprintf("%s-h%d", account, i), account, fmt.Sprintf("%s-hs%d", account, i), "dev-home", "153.156.78.12", i))
+	}
+	return evs
 }
 
 func (a *api) stop() {
@@ -427,10 +450,7 @@ func TestBatchIsAllOrNothing(t *testing.T) {
 
 func TestRepeatedEventIsAnsweredVerbatim(t *testing.T) {
 	a := startAPI(t)
-	hist := []any{
-		event("h-1", "account.created", "a-1", 0, map[string]any{"properties": map[string]any{"email": "a@example.jp"}}),
-		login("h-2", "a-1", "s-1", "dev-home", "153.156.78.12", 1),
-	}
+	hist := homeHistory("a-1", 8)
 	a.call("POST", "/v1/events", map[string]any{"events": hist})
 	attack := login("x-1", "a-1", "s-2", "dev-new", "45.76.210.33", 60)
 	_, first := a.call("POST", "/v1/risk", attack)
@@ -447,18 +467,18 @@ func TestRepeatedEventIsAnsweredVerbatim(t *testing.T) {
 		t.Fatalf("same id, other body: %s", other)
 	}
 	status, body := a.call("POST", "/v1/events", map[string]any{"events": hist})
-	if status != 202 || !bytes.Contains(body, []byte(`"duplicates":2`)) {
+	if status != 202 || !bytes.Contains(body, []byte(`"duplicates":9`)) {
 		t.Fatalf("re-sent batch: %d %s", status, body)
 	}
-	if n := a.account("a-1").EventCount; n != 3 {
-		t.Fatalf("event count %d after repeats, want 3", n)
+	if n := a.account("a-1").EventCount; n != 10 {
+		t.Fatalf("event count %d after repeats, want 10", n)
 	}
 	a.restart()
 	if _, afterRestart := a.call("POST", "/v1/risk", attack); !bytes.Equal(first, afterRestart) {
 		t.Fatalf("repeat after restart differs:\n%s\n%s", first, afterRestart)
 	}
-	if n := a.account("a-1").EventCount; n != 3 {
-		t.Fatalf("event count %d after restart, want 3", n)
+	if n := a.account("a-1").EventCount; n != 10 {
+		t.Fatalf("event count %d after restart, want 10", n)
 	}
 }
 
@@ -579,10 +599,7 @@ func TestWrongMethodOnAKnownPathGets405(t *testing.T) {
 
 func TestAChallengedStepLeavesTheSessionUnverified(t *testing.T) {
 	a := startAPI(t)
-	a.call("POST", "/v1/events", map[string]any{"events": []any{
-		event("c-1", "account.created", "a-1", 0, map[string]any{"properties": map[string]any{"email": "a@example.jp"}}),
-		login("c-2", "a-1", "s-1", "dev-home", "153.156.78.12", 1),
-	}})
+	a.call("POST", "/v1/events", map[string]any{"events": homeHistory("a-1", 8)})
 	if d := a.decide(login("c-3", "a-1", "s-2", "dev-new", "45.76.210.33", 100)); d.Decision != mamori.Challenge {
 		t.Fatalf("sign-in: %+v", d)
 	}

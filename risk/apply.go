@@ -2,18 +2,26 @@ package risk
 
 import (
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/enrich"
 )
 
-// riskHalfLife is how fast the account's risk fades without new signs.
-const riskHalfLife = 7 * 24 * time.Hour
+const (
+	// riskHalfLife is how fast the account's risk fades without new signs.
+	riskHalfLife = 7 * 24 * time.Hour
+	// challengeMetDiscount scales a session's sign-in risk once it meets
+	// its challenge.
+	challengeMetDiscount = 0.7
+)
 
 // Apply changes st by the event and the decision mamori gave it. Replay
 // calls it with the stored decision, so state never depends on the policy
 // that was current at replay time.
-func Apply(st *State, ev *mamori.Event, d *mamori.Decision, seq uint64) {
+func Apply(st *State, in *Input, d *mamori.Decision) {
+	ev, seq := in.Event, in.Seq
 	if st.AccountID == "" {
 		st.AccountID = ev.AccountID
 	}
@@ -30,7 +38,7 @@ func Apply(st *State, ev *mamori.Event, d *mamori.Decision, seq uint64) {
 	}
 	st.Risk = round(st.Risk)
 
-	applyEvent(st, ev, d)
+	applyEvent(st, in, d)
 	if d.CaseID != "" {
 		joinCase(st, ev, d)
 	}
@@ -39,7 +47,8 @@ func Apply(st *State, ev *mamori.Event, d *mamori.Decision, seq uint64) {
 	}
 }
 
-func applyEvent(st *State, ev *mamori.Event, d *mamori.Decision) {
+func applyEvent(st *State, in *Input, d *mamori.Decision) {
+	ev := in.Event
 	p := &ev.Properties
 	s := st.Session(ev.SessionID)
 	if s != nil {
@@ -47,7 +56,7 @@ func applyEvent(st *State, ev *mamori.Event, d *mamori.Decision) {
 			s.LastSeen = ev.Time
 		}
 	} else if ev.SessionID != "" && ev.Type != mamori.Logout {
-		s = st.addSession(ev, ev.Type != mamori.LoginSucceeded)
+		s = st.addSession(in, ev.Type != mamori.LoginSucceeded)
 	}
 	switch ev.Type {
 	case mamori.AccountCreated:
@@ -55,14 +64,13 @@ func applyEvent(st *State, ev *mamori.Event, d *mamori.Decision) {
 		st.Email = p.Email
 	case mamori.LoginSucceeded:
 		if s != nil {
-			s.SignInRisk = d.Score
+			s.SignInRisk, s.StartRisk = d.Score, d.Score
 			s.NoSignIn = false
-			s.NewDevice = hasReason(d, ReasonNewDevice)
 			s.Verified = d.Decision == mamori.Allow
 			s.Revoked = d.Decision == mamori.Deny
 		}
 		if d.Decision == mamori.Allow {
-			st.learn(ev)
+			st.learn(in)
 		}
 	case mamori.LoginFailed:
 		st.Failures = append(st.Failures, ev.Time)
@@ -71,9 +79,14 @@ func applyEvent(st *State, ev *mamori.Event, d *mamori.Decision) {
 		}
 	case mamori.ChallengeSucceeded:
 		if s != nil && d.Decision == mamori.Allow {
+			// A met step-up is evidence for the owner, but one-time codes
+			// get relayed: the session keeps most of its risk.
+			if !s.Verified {
+				s.SignInRisk *= challengeMetDiscount
+			}
 			s.Verified = true
 			s.ChallengeFails = 0
-			st.learn(ev)
+			st.learn(in)
 		}
 	case mamori.ChallengeFailed:
 		if s != nil {
@@ -127,8 +140,8 @@ func applyEvent(st *State, ev *mamori.Event, d *mamori.Decision) {
 			o.Redeemed = true
 		}
 	}
-	if s != nil && isSecurityChange(ev.Type) && d.Decision == mamori.Allow {
-		s.Changes++
+	if isSecurityChange(ev.Type) && d.Decision == mamori.Allow {
+		st.recordChange(in, s)
 	}
 	// A challenge on any step means the session counts as not signed in
 	// until challenge.succeeded.
@@ -140,7 +153,8 @@ func applyEvent(st *State, ev *mamori.Event, d *mamori.Decision) {
 	}
 }
 
-func (st *State) addSession(ev *mamori.Event, noSignIn bool) *Session {
+func (st *State) addSession(in *Input, noSignIn bool) *Session {
+	ev := in.Event
 	if len(st.Sessions) >= MaxSessions {
 		st.Sessions = append(st.Sessions[:0], st.Sessions[1:]...)
 	}
@@ -148,15 +162,43 @@ func (st *State) addSession(ev *mamori.Event, noSignIn bool) *Session {
 		ID: ev.SessionID, DeviceID: ev.Context.DeviceID, IP: ev.Context.IP,
 		UserAgent: ev.Context.UserAgent, Started: ev.Time, LastSeen: ev.Time,
 		NoSignIn: noSignIn, Verified: true,
+		ASN: in.ASNKey(), Browser: in.BrowserKey(), Hosting: in.Network.Type == enrich.Hosting,
+		NewDevice: ev.Context.DeviceID != "" && find(st.Devices, ev.Context.DeviceID) == nil && st.Known(),
 	})
 	return &st.Sessions[len(st.Sessions)-1]
 }
 
 // learn makes the event's device, network and browser familiar.
-func (st *State) learn(ev *mamori.Event) {
+func (st *State) learn(in *Input) {
+	ev := in.Event
+	st.SignIns++
 	st.Devices = see(st.Devices, ev.Context.DeviceID, ev.Time)
-	st.Networks = see(st.Networks, Prefix(ev.Context.IP), ev.Time)
+	st.Networks = see(st.Networks, in.Prefix, ev.Time)
+	st.ASNs = see(st.ASNs, in.ASNKey(), ev.Time)
+	st.Countries = see(st.Countries, in.Network.Country, ev.Time)
+	st.Browsers = see(st.Browsers, in.BrowserKey(), ev.Time)
 	st.Agents = see(st.Agents, ev.Context.UserAgent, ev.Time)
+}
+
+// recordChange keeps a security change, and whether a device new to the
+// account made it.
+func (st *State) recordChange(in *Input, s *Session) {
+	ev := in.Event
+	dev := find(st.Devices, ev.Context.DeviceID)
+	c := Change{Time: ev.Time, Type: ev.Type,
+		NewDevice: (s != nil && s.NewDevice) || (dev != nil && ev.Time.Sub(dev.First) < 24*time.Hour && st.SignIns > dev.Count)}
+	if st.Created.IsZero() || ev.Time.Sub(st.Created) > 24*time.Hour {
+		st.Changes = append(st.Changes, c)
+		if len(st.Changes) > maxChanges {
+			st.Changes = st.Changes[len(st.Changes)-maxChanges:]
+		}
+	}
+	if s != nil {
+		s.Changes++
+		if ev.Type == mamori.PaymentMethodAdded || ev.Type == mamori.AddressAdded {
+			s.NewPayment = true
+		}
+	}
 }
 
 func (st *State) addOrder(ev *mamori.Event, d *mamori.Decision, s *Session) {
@@ -187,8 +229,8 @@ func (st *State) addOrder(ev *mamori.Event, d *mamori.Decision, s *Session) {
 	st.OrderCount++
 	st.OrderTotal += o.Amount
 	st.MaxOrder = max(st.MaxOrder, o.Amount)
-	if o.Recipient != "" && d.Decision == mamori.Allow {
-		st.Recipient = see(st.Recipient, o.Recipient, ev.Time)
+	if r := Recipient(p); r != "" && d.Decision == mamori.Allow {
+		st.Recipient = see(st.Recipient, r, ev.Time)
 	}
 	if s != nil {
 		if o.GiftCard {
@@ -232,7 +274,9 @@ func (st *State) suspect(s *Session) {
 		return out
 	}
 	st.Devices = forget(st.Devices, s.DeviceID)
-	st.Networks = forget(st.Networks, Prefix(s.IP))
+	st.Networks = forget(st.Networks, prefixOf(s.IP))
+	st.ASNs = forget(st.ASNs, s.ASN)
+	st.Browsers = forget(st.Browsers, s.Browser)
 	st.Agents = forget(st.Agents, s.UserAgent)
 	if s.DeviceID != "" && find(st.Devices, s.DeviceID) == nil {
 		st.Suspect = see(st.Suspect, s.DeviceID, s.LastSeen)
@@ -270,6 +314,14 @@ func applyAction(st *State, ev *mamori.Event, a mamori.Action) {
 	}
 }
 
+func prefixOf(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	return enrich.IPPrefix(addr.Unmap())
+}
+
 func removeTrusted(list []mamori.TrustedDevice, device string) []mamori.TrustedDevice {
 	out := list[:0]
 	for _, t := range list {
@@ -285,15 +337,6 @@ func isSecurityChange(t string) bool {
 	case mamori.PasswordChanged, mamori.EmailChanged, mamori.MFAChanged, mamori.DeviceTrusted,
 		mamori.PaymentMethodAdded, mamori.AddressAdded:
 		return true
-	}
-	return false
-}
-
-func hasReason(d *mamori.Decision, code string) bool {
-	for _, r := range d.Reasons {
-		if r.Code == code {
-			return true
-		}
 	}
 	return false
 }

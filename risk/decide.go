@@ -2,12 +2,13 @@ package risk
 
 import (
 	"math"
-	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/enrich"
 )
 
 // Thresholds turning scores into decisions.
@@ -32,19 +33,22 @@ type factor struct {
 // Decide returns mamori's decision on ev for the account in st, without
 // changing st. seq is the event's place in the log; a case the event
 // opens is named after it, so that replaying the log names it again.
-func Decide(st *State, ev *mamori.Event, seq uint64) mamori.Decision {
+func Decide(st *State, in *Input) mamori.Decision {
+	ev, seq := in.Event, in.Seq
 	var (
 		fs      []factor
 		outcome = mamori.Allow
 		actions []mamori.Action
 		opens   bool
+		scored  = -1.0 // a score computed other than from the factors
 	)
 	switch ev.Type {
 	case mamori.LoginSucceeded:
-		fs = signInFactors(st, ev)
-		if blocking(fs) {
-			outcome = mamori.Deny
-		} else if score(fs) >= ChallengeAt {
+		scored, fs = signIn(st, in)
+		switch {
+		case blocking(fs):
+			outcome, scored = mamori.Deny, 1
+		case scored >= ChallengeAt:
 			outcome = mamori.Challenge
 		}
 	case mamori.ChallengeFailed:
@@ -55,13 +59,13 @@ func Decide(st *State, ev *mamori.Event, seq uint64) mamori.Decision {
 			fs = append(fs, factor{code: ReasonChallengeFailed, weight: 0.3})
 		}
 	case mamori.SessionActivity, mamori.ChallengeSucceeded:
-		if fs = sessionFactors(st, ev); blocking(fs) {
+		if fs = sessionFactors(st, in); blocking(fs) {
 			outcome, actions = mamori.Deny, denyActions(fs)
 		}
 	case mamori.PasswordChanged, mamori.PasswordResetRequested, mamori.EmailChanged,
 		mamori.MFAChanged, mamori.DeviceTrusted, mamori.DeviceUntrusted,
 		mamori.PaymentMethodAdded, mamori.AddressAdded:
-		fs = sessionFactors(st, ev)
+		fs = sessionFactors(st, in)
 		switch {
 		case blocking(fs):
 			outcome, actions = mamori.Deny, denyActions(fs)
@@ -69,12 +73,12 @@ func Decide(st *State, ev *mamori.Event, seq uint64) mamori.Decision {
 			outcome = mamori.Challenge
 		}
 	case mamori.OrderPlaced:
-		fs = sessionFactors(st, ev)
+		fs = sessionFactors(st, in)
 		if blocking(fs) {
 			outcome, actions = mamori.Deny, denyActions(fs)
 			break
 		}
-		fs = append(fs, orderFactors(st, ev)...)
+		fs = append(fs, orderFactors(st, in)...)
 		if score(fs) >= ReviewAt {
 			outcome = mamori.Review
 			if s := st.Session(ev.SessionID); s == nil || s.SignInRisk >= riskySessionAt || s.NoSignIn || s.NewDevice {
@@ -97,13 +101,16 @@ func Decide(st *State, ev *mamori.Event, seq uint64) mamori.Decision {
 	}
 	if st.Locked && outcome != mamori.Deny && needsOpenAccount(ev.Type) {
 		fs = append(fs, factor{code: ReasonAccountLocked, weight: 1})
-		outcome = mamori.Deny
+		outcome, scored = mamori.Deny, 1
+	}
+	if scored < 0 {
+		scored = score(fs)
 	}
 
 	d := mamori.Decision{
 		EventID:  ev.ID,
 		Decision: outcome,
-		Score:    round(score(fs)),
+		Score:    round(scored),
 		Reasons:  reasons(fs),
 		Actions:  actions,
 	}
@@ -132,37 +139,10 @@ func needsOpenAccount(t string) bool {
 	return false
 }
 
-func signInFactors(st *State, ev *mamori.Event) []factor {
-	var fs []factor
-	if st.Locked {
-		fs = append(fs, factor{code: ReasonAccountLocked, weight: 1})
-	}
-	if d := ev.Context.DeviceID; d != "" && find(st.Suspect, d) != nil && st.OpenCase() != nil {
-		fs = append(fs, factor{code: ReasonSuspectDevice, weight: 1})
-	}
-	if st.Known() {
-		if d := ev.Context.DeviceID; d != "" && find(st.Devices, d) == nil {
-			fs = append(fs, factor{code: ReasonNewDevice, weight: 0.45})
-		}
-		if p := Prefix(ev.Context.IP); p != "" && find(st.Networks, p) == nil {
-			fs = append(fs, factor{code: ReasonNewNetwork, weight: 0.35, detail: p})
-		}
-		if ua := ev.Context.UserAgent; ua != "" && len(st.Agents) > 0 && find(st.Agents, ua) == nil {
-			fs = append(fs, factor{code: ReasonNewUserAgent, weight: 0.1})
-		}
-	}
-	if n := countSince(st.Failures, ev.Time.Add(-failureWindow)); n >= 3 {
-		fs = append(fs, factor{code: ReasonRecentFailures, weight: 0.4, detail: strconv.Itoa(n)})
-	}
-	if ev.Properties.RememberedDevice && !st.trusted(ev.Context.DeviceID) {
-		fs = append(fs, factor{code: ReasonUntrustedRemembered, weight: 0.6})
-	}
-	return fs
-}
-
 // sessionFactors judges whether the session an event runs in may act.
 // Blocking factors have weight 1.
-func sessionFactors(st *State, ev *mamori.Event) []factor {
+func sessionFactors(st *State, in *Input) []factor {
+	ev := in.Event
 	if st.Locked {
 		return []factor{{code: ReasonAccountLocked, weight: 1}}
 	}
@@ -177,7 +157,10 @@ func sessionFactors(st *State, ev *mamori.Event) []factor {
 	case s.Revoked || s.LoggedOut:
 		return []factor{{code: ReasonSessionRevoked, weight: 1}}
 	case s.DeviceID != "" && ev.Context.DeviceID != "" && s.DeviceID != ev.Context.DeviceID:
-		return []factor{{code: ReasonSessionHijacked, weight: 1}}
+		return []factor{{code: ReasonSessionHijacked, weight: 1, detail: "another device id"}}
+	case s.Browser != "" && in.BrowserKey() != "" && s.Browser != in.BrowserKey():
+		// A session cookie does not move between browsers by itself.
+		return []factor{{code: ReasonSessionHijacked, weight: 1, detail: s.Browser + " became " + in.BrowserKey()}}
 	case !s.Verified && ev.Type != mamori.ChallengeSucceeded:
 		return []factor{{code: ReasonSessionUnverified, weight: 1}}
 	}
@@ -185,11 +168,20 @@ func sessionFactors(st *State, ev *mamori.Event) []factor {
 	if s.SignInRisk >= riskySessionAt || s.NoSignIn {
 		// A security change carries the sign-in's full risk: it is what an
 		// attacker does to keep the account. Other steps carry most of it.
-		w := math.Max(s.SignInRisk, 0.5)
-		if !isSecurityChange(ev.Type) {
-			w *= 0.8
+		w := math.Max(s.SignInRisk, 0.5) * 0.8
+		if isSecurityChange(ev.Type) {
+			w = math.Max(s.StartRisk, 0.5)
 		}
 		fs = append(fs, factor{code: ReasonRiskySession, weight: w})
+	}
+	if s.ASN != "" && in.ASNKey() != "" && s.ASN != in.ASNKey() {
+		// Phones move between home Wi-Fi and their carrier mid-session;
+		// a move to a hosting network, or abroad, is another matter.
+		w := 0.2
+		if in.Network.Type == enrich.Hosting || (in.Network.Country != "" && find(st.Countries, in.Network.Country) == nil) {
+			w = 0.6
+		}
+		fs = append(fs, factor{code: ReasonSessionNetworkMoved, weight: w, detail: in.Network.Org})
 	}
 	if s.Changes > 0 && ev.Type == mamori.OrderPlaced {
 		fs = append(fs, factor{code: ReasonRecentChange, weight: 0.3})
@@ -197,38 +189,73 @@ func sessionFactors(st *State, ev *mamori.Event) []factor {
 	return fs
 }
 
-func orderFactors(st *State, ev *mamori.Event) []factor {
+func orderFactors(st *State, in *Input) []factor {
+	ev := in.Event
 	p := &ev.Properties
 	var fs []factor
 	gift := p.HasGiftCard()
+	digital := gift || p.HasDigital()
 	switch {
 	case gift:
 		fs = append(fs, factor{code: ReasonGiftCard, weight: 0.35})
-	case p.HasDigital():
+	case digital:
 		fs = append(fs, factor{code: ReasonDigitalGoods, weight: 0.2})
 	}
-	if p.Delivery != nil && p.Delivery.RecipientEmail != "" && p.Delivery.RecipientEmail != st.Email &&
-		find(st.Recipient, p.Delivery.RecipientEmail) == nil {
-		fs = append(fs, factor{code: ReasonNewRecipient, weight: 0.35})
+	if r := Recipient(p); r != "" && r != st.Email {
+		// A recipient is familiar once used a week ago or more: an attacker
+		// sending one card a day does not make his address familiar.
+		if s := find(st.Recipient, r); s == nil || ev.Time.Sub(s.First) < familiarAfter {
+			fs = append(fs, factor{code: ReasonNewRecipient, weight: 0.35})
+		}
+		switch n := in.Crowd.RecipientAccounts; {
+		case n >= 3:
+			fs = append(fs, factor{code: ReasonRecipientShared, weight: 0.85, detail: strconv.Itoa(n) + " other accounts"})
+		case n >= 1:
+			fs = append(fs, factor{code: ReasonRecipientShared, weight: 0.5, detail: strconv.Itoa(n) + " other accounts"})
+		}
 	}
 	s := st.Session(ev.SessionID)
 	if s != nil {
+		if s.NewDevice && (digital || s.NewPayment) {
+			fs = append(fs, factor{code: ReasonNewDeviceSession, weight: 0.3})
+		}
+		if s.Hosting && digital {
+			fs = append(fs, factor{code: ReasonHostingNetwork, weight: 0.25})
+		}
 		if gift && s.SmallOrder {
 			fs = append(fs, factor{code: ReasonCardTest, weight: 0.3})
 		}
 		if s.Declines > 0 {
 			fs = append(fs, factor{code: ReasonDeclines, weight: 0.3})
 		}
+		if s.NewPayment {
+			fs = append(fs, factor{code: ReasonNewPaymentOrAddress, weight: 0.35})
+		}
+	}
+	if n := in.Crowd.DeviceAccounts; n >= 3 {
+		fs = append(fs, factor{code: ReasonSharedDevice, weight: 0.4, detail: strconv.Itoa(n) + " other accounts"})
+	}
+	if digital {
+		for _, c := range st.Changes {
+			if c.NewDevice && ev.Time.Sub(c.Time) < 14*24*time.Hour && c.Type != mamori.PasswordChanged {
+				fs = append(fs, factor{code: ReasonRecentChangeNewDev, weight: 0.5, detail: c.Type})
+				break
+			}
+		}
 	}
 	if gift {
-		n := 0
+		n, value := 0, p.AmountValue()
 		for _, o := range st.Orders {
-			if o.GiftCard && !o.Time.Before(ev.Time.Add(-velocityWindow)) {
+			if o.GiftCard && !o.Time.Before(ev.Time.Add(-velocityWindow)) && o.Status != OrderDeniedStatus {
 				n++
+				value += o.Amount
 			}
 		}
 		if n >= 2 {
 			fs = append(fs, factor{code: ReasonGiftCardVelocity, weight: 0.3, detail: strconv.Itoa(n+1) + " in 24 hours"})
+		}
+		if habit := giftCardHabit(st, ev.Time); value > max(3*habit, 20000) {
+			fs = append(fs, factor{code: ReasonGiftCardValue, weight: 0.3, detail: "¥" + strconv.FormatInt(value, 10)})
 		}
 	}
 	if amt := p.AmountValue(); st.OrderCount >= 3 && amt > 3*st.MaxOrder && amt > 10000 {
@@ -241,6 +268,38 @@ func orderFactors(st *State, ev *mamori.Event) []factor {
 		}
 	}
 	return fs
+}
+
+// familiarAfter is how long ago a recipient must first have been used to
+// count as one the account knows.
+const familiarAfter = 7 * 24 * time.Hour
+
+// Recipient is the e-mail address an order is delivered to, normalised
+// ("" for none).
+func Recipient(p *mamori.Properties) string {
+	if p.Delivery == nil {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSpace(p.Delivery.RecipientEmail))
+}
+
+// giftCardHabit is the most gift-card value the account spent in any 24
+// hours of the orders it keeps, before t.
+func giftCardHabit(st *State, t time.Time) int64 {
+	var best int64
+	for i, o := range st.Orders {
+		if !o.GiftCard || o.Status == OrderDeniedStatus || !o.Time.Before(t.Add(-velocityWindow)) {
+			continue
+		}
+		var sum int64
+		for _, p := range st.Orders[i:] {
+			if p.GiftCard && p.Status != OrderDeniedStatus && p.Time.Sub(o.Time) < velocityWindow {
+				sum += p.Amount
+			}
+		}
+		best = max(best, sum)
+	}
+	return best
 }
 
 func blocking(fs []factor) bool {
@@ -310,23 +369,4 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
-}
-
-// Prefix returns the network an IP belongs to for "same network"
-// comparisons: its /24 for IPv4, its /48 for IPv6. "" for no or a bad IP.
-func Prefix(ip string) string {
-	addr, err := netip.ParseAddr(ip)
-	if err != nil {
-		return ""
-	}
-	addr = addr.Unmap()
-	bits := 48
-	if addr.Is4() {
-		bits = 24
-	}
-	p, err := addr.Prefix(bits)
-	if err != nil {
-		return ""
-	}
-	return p.String()
 }

@@ -3,11 +3,15 @@ package risk_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/enrich"
 	"github.com/mamori-dev/mamori/risk"
 	"github.com/mamori-dev/mamori/sim"
 )
@@ -17,9 +21,19 @@ import (
 type pure struct {
 	states map[string]*risk.State
 	seq    uint64
+	nets   *enrich.Networks
 }
 
-func newPure() *pure { return &pure{states: map[string]*risk.State{}} }
+// loadNetworks parses the shipped network data once for the test binary.
+var loadNetworks = sync.OnceValues(enrich.LoadNetworks)
+
+func newPure(t testing.TB) *pure {
+	nets, err := loadNetworks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pure{states: map[string]*risk.State{}, nets: nets}
+}
 
 func (p *pure) state(ev *mamori.Event) *risk.State {
 	st := p.states[ev.RouteKey()]
@@ -36,8 +50,9 @@ func (p *pure) Decide(_ context.Context, ev mamori.Event) (mamori.Decision, erro
 	}
 	st := p.state(&ev)
 	p.seq++
-	d := risk.Decide(st, &ev, p.seq)
-	risk.Apply(st, &ev, &d, p.seq)
+	in := risk.NewInput(&ev, p.seq, p.nets)
+	d := risk.Decide(st, in)
+	risk.Apply(st, in, &d)
 	return d, nil
 }
 
@@ -45,9 +60,10 @@ func (p *pure) Record(ctx context.Context, evs []mamori.Event) (int, error) {
 	for _, ev := range evs {
 		st := p.state(&ev)
 		p.seq++
-		d := risk.Decide(st, &ev, p.seq)
+		in := risk.NewInput(&ev, p.seq, p.nets)
+		d := risk.Decide(st, in)
 		d.Decision, d.Actions, d.CaseID = mamori.Allow, nil, ""
-		risk.Apply(st, &ev, &d, p.seq)
+		risk.Apply(st, in, &d)
 	}
 	return len(evs), nil
 }
@@ -73,7 +89,7 @@ func (p *pure) Lockdown(ctx context.Context, id, reason string) (mamori.Account,
 }
 
 func TestSeedStoryEndsAtTheFirstGiftCard(t *testing.T) {
-	out, err := sim.PlaySeed(context.Background(), newPure(), nil)
+	out, err := sim.PlaySeed(context.Background(), newPure(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +179,7 @@ func history() []ev {
 // the scenario in turn and returns the decisions.
 func play(t *testing.T, scenario []ev) []mamori.Decision {
 	t.Helper()
-	p := newPure()
+	p := newPure(t)
 	if _, err := p.Record(context.Background(), history()); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +203,9 @@ var (
 	home     = mamori.Context{IP: "153.156.78.77", DeviceID: "laptop", UserAgent: "Chrome/131 Windows"}
 	newPhone = mamori.Context{IP: "153.156.78.30", DeviceID: "phone-2", UserAgent: "Safari iPhone"}
 	abroad   = mamori.Context{IP: "81.2.69.160", DeviceID: "laptop", UserAgent: "Chrome/131 Windows"}
-	hosting  = mamori.Context{IP: "45.76.210.33", DeviceID: "atk", UserAgent: "Chrome/130 Linux"}
+	// newPhoneAbroad: a new device on a mobile carrier the account never used.
+	newPhoneAbroad = mamori.Context{IP: "49.98.141.30", DeviceID: "phone-9", UserAgent: "Safari iPhone"}
+	hosting        = mamori.Context{IP: "45.76.210.33", DeviceID: "atk", UserAgent: "Chrome/130 Linux"}
 )
 
 func at(min int) time.Time { return later.Add(time.Duration(min) * time.Minute) }
@@ -221,11 +239,14 @@ func TestDecisions(t *testing.T) {
 		{"a skipped code on an untrusted device is challenged", []ev{{Type: mamori.LoginSucceeded, Time: at(0), SessionID: "s1",
 			Context: newPhone, Properties: mamori.Properties{RememberedDevice: true}}}, mamori.Challenge,
 			[]string{risk.ReasonUntrustedRemembered}, nil},
-		{"failures then a sign-in from elsewhere", []ev{
+		{"failures then a sign-in from a new phone at home", []ev{
 			{Type: mamori.LoginFailed, Time: at(0), Context: hosting, Properties: mamori.Properties{Reason: "bad_password"}},
 			{Type: mamori.LoginFailed, Time: at(1), Context: hosting, Properties: mamori.Properties{Reason: "bad_password"}},
 			{Type: mamori.LoginFailed, Time: at(2), Context: hosting, Properties: mamori.Properties{Reason: "bad_password"}},
-			signIn("s1", abroad, 3)}, mamori.Challenge, []string{risk.ReasonRecentFailures, risk.ReasonNewNetwork}, nil},
+			signIn("s1", newPhoneAbroad, 3)}, mamori.Challenge, []string{risk.ReasonRecentFailures, risk.ReasonNewDevice}, nil},
+		{"a known laptop abroad after the owner's typos is allowed", []ev{
+			{Type: mamori.LoginFailed, Time: at(0), Context: abroad, Properties: mamori.Properties{Reason: "bad_password"}},
+			signIn("s1", abroad, 1)}, mamori.Allow, []string{risk.ReasonNewCountry}, nil},
 		{"activity before the challenge is met is denied", []ev{signIn("s1", hosting, 0),
 			{Type: mamori.SessionActivity, Time: at(1), SessionID: "s1", Context: hosting}}, mamori.Deny,
 			[]string{risk.ReasonSessionUnverified}, nil},
@@ -298,6 +319,18 @@ func TestEveryReasonCodeHasAMessage(t *testing.T) {
 	for code, msg := range risk.ReasonCodes() {
 		if msg == "" {
 			t.Errorf("%s has no message", code)
+		}
+	}
+}
+
+func TestTheREADMEListsEveryReasonCode(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code := range risk.ReasonCodes() {
+		if !strings.Contains(string(readme), "| `"+code+"` |") {
+			t.Errorf("README lacks reason code %s", code)
 		}
 	}
 }

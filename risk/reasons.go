@@ -5,7 +5,12 @@ package risk
 const (
 	ReasonNewDevice           = "new_device"
 	ReasonNewNetwork          = "new_network"
-	ReasonNewUserAgent        = "new_user_agent"
+	ReasonNewBrowser          = "new_browser"
+	ReasonNewASN              = "new_isp"
+	ReasonNewCountry          = "new_country"
+	ReasonHostingNetwork      = "hosting_network"
+	ReasonAutomatedClient     = "automated_client"
+	ReasonCredentialStuffing  = "credential_stuffing_source"
 	ReasonRecentFailures      = "recent_login_failures"
 	ReasonUntrustedRemembered = "remembered_device_not_trusted"
 	ReasonAccountLocked       = "account_locked"
@@ -27,13 +32,25 @@ const (
 	ReasonFraudReported       = "fraud_reported"
 	ReasonOrdersHidden        = "orders_hidden"
 	ReasonSuspectDevice       = "device_in_fraud_case"
+	ReasonNewDeviceSession    = "new_device_session"
+	ReasonSessionNetworkMoved = "session_network_changed"
+	ReasonRecipientShared     = "recipient_used_by_other_accounts"
+	ReasonRecentChangeNewDev  = "recent_change_from_new_device"
+	ReasonGiftCardValue       = "gift_card_value_24h"
+	ReasonNewPaymentOrAddress = "new_payment_or_address_in_session"
+	ReasonSharedDevice        = "device_used_by_other_accounts"
 )
 
 // reasonText is the plain-words message of each code.
 var reasonText = map[string]string{
 	ReasonNewDevice:           "sign-in from a device this account has never used",
 	ReasonNewNetwork:          "sign-in from a network this account has never used",
-	ReasonNewUserAgent:        "browser or app version never seen on this account",
+	ReasonNewBrowser:          "a browser or operating system this account has never used",
+	ReasonNewASN:              "sign-in through an internet provider this account has never used",
+	ReasonNewCountry:          "sign-in from a country this account has never signed in from",
+	ReasonHostingNetwork:      "the address belongs to a hosting or VPN provider, not a home or mobile line",
+	ReasonAutomatedClient:     "the user agent is a script or headless browser",
+	ReasonCredentialStuffing:  "the address is failing sign-ins on many accounts",
 	ReasonRecentFailures:      "several failed sign-ins on this account in the last hour",
 	ReasonUntrustedRemembered: "the one-time code was skipped on a device that is not trusted",
 	ReasonAccountLocked:       "the account is locked",
@@ -55,6 +72,13 @@ var reasonText = map[string]string{
 	ReasonFraudReported:       "fraud was reported on this account",
 	ReasonOrdersHidden:        "orders were hidden from the order history",
 	ReasonSuspectDevice:       "this device was used in the sessions of an open fraud case",
+	ReasonNewDeviceSession:    "the session runs on a device first seen in it",
+	ReasonSessionNetworkMoved: "the session moved to another internet provider or browser than the one that signed in",
+	ReasonRecipientShared:     "other accounts sent gift cards or digital goods to this recipient recently",
+	ReasonRecentChangeNewDev:  "a device first seen in the last two weeks changed e-mail, second factor or trusted devices",
+	ReasonGiftCardValue:       "the value of gift cards in 24 hours is far above this account's habit",
+	ReasonNewPaymentOrAddress: "a new payment method or address was added in this session",
+	ReasonSharedDevice:        "this device id was used by several other accounts",
 }
 
 // ReasonCodes lists every code with its message, for documentation.

@@ -18,6 +18,7 @@ const (
 	maxOrders     = 64
 	maxRecipients = 32
 	maxFailures   = 16
+	maxChanges    = 16
 )
 
 // State is everything mamori remembers about one account.
@@ -35,10 +36,19 @@ type State struct {
 	EventCount int64
 	Risk       float64
 
-	Devices  []Seen // device ids
-	Networks []Seen // IP prefixes (/24, /48)
-	Agents   []Seen // user-agent strings
-	Failures []time.Time
+	// SignIns counts verified sign-ins: the history the "seen" lists
+	// below were learnt from.
+	SignIns   int64
+	Devices   []Seen // device ids
+	Networks  []Seen // IP prefixes (/24, /48)
+	ASNs      []Seen // autonomous systems ("AS4713")
+	Countries []Seen
+	Browsers  []Seen // browser family and OS ("Chrome/Windows")
+	Agents    []Seen // user-agent strings
+	Failures  []time.Time
+	// Changes are the recent security changes (e-mail, second factor,
+	// trusted devices, payment methods, addresses).
+	Changes []Change
 	// Suspect holds devices of sessions that led to a fraud case.
 	Suspect []Seen
 
@@ -52,6 +62,14 @@ type State struct {
 	MaxOrder   int64
 
 	Cases []mamori.Case
+}
+
+// Change is one security change of the account.
+type Change struct {
+	Time time.Time
+	Type string
+	// NewDevice: made from a device first seen less than a day before.
+	NewDevice bool
 }
 
 // Seen counts one value an account has used.
@@ -77,6 +95,7 @@ type Session struct {
 	// SignInRisk is the score of the sign-in that started the session;
 	// NoSignIn marks a session first seen on an event other than a login.
 	SignInRisk     float64
+	StartRisk      float64 // SignInRisk before a met challenge lowered it
 	NewDevice      bool
 	NoSignIn       bool
 	Declines       int
@@ -84,6 +103,11 @@ type Session struct {
 	SmallOrder     bool
 	ChallengeFails int
 	Changes        int // security changes (e-mail, MFA, payment, address) made in it
+	// ASN and Browser the session began with, to notice it moving.
+	ASN        string
+	Browser    string
+	Hosting    bool
+	NewPayment bool // a payment method or address was added in it
 }
 
 // Order status values.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori/engine"
+	"github.com/mamori-dev/mamori/enrich"
 	mhttp "github.com/mamori-dev/mamori/http"
 	"github.com/mamori-dev/mamori/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
@@ -91,7 +92,12 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 	if err != nil {
 		return err
 	}
-	eng, err := engine.Open(ctx, store, cfg.Data, engine.Options{Logger: log})
+	nets, err := enrich.LoadNetworks()
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("load network data: %w", err)
+	}
+	eng, err := engine.Open(ctx, store, cfg.Data, engine.Options{Logger: log, Networks: nets})
 	if err != nil {
 		store.Close()
 		return err

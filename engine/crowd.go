@@ -1,0 +1,208 @@
+package engine
+
+import (
+	"sync"
+	"time"
+
+	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/risk"
+)
+
+// crowd keeps what is seen across accounts, on event time, in bounded
+// structures: sign-in failures per address and per /24 over the last
+// hour (credential stuffing), how common each network, country and
+// browser is among sign-ins (the population of the sign-in model), and
+// which accounts used an e-mail recipient or a device id recently.
+// Shards read and update it concurrently; one mutex is enough at the
+// rates one machine sees, and keeps it simple.
+type crowd struct {
+	mu sync.Mutex
+	c  crowdState
+}
+
+// crowdState is the part of the crowd a snapshot holds.
+type crowdState struct {
+	IPFails     map[string]*recent
+	PrefixFails map[string]*recent
+	Recipients  map[string]*recent
+	Devices     map[string]*recent
+	ASNs        map[string]float64 // decayed counts of verified sign-ins
+	Countries   map[string]float64
+	Browsers    map[string]float64
+	SignIns     float64
+	Now         time.Time // the latest event time seen
+	Touched     int
+}
+
+const (
+	failWindow      = time.Hour
+	recipientWindow = 30 * 24 * time.Hour
+	maxRecent       = 24      // entries kept per key
+	maxKeys         = 200_000 // new keys between sweeps of stale ones
+)
+
+// recent holds the latest (who, when) pairs of one key.
+type recent struct {
+	Who  []string
+	When []time.Time
+}
+
+func newCrowd() *crowd {
+	return &crowd{c: crowdState{
+		IPFails: map[string]*recent{}, PrefixFails: map[string]*recent{},
+		Recipients: map[string]*recent{}, Devices: map[string]*recent{},
+		ASNs: map[string]float64{}, Countries: map[string]float64{}, Browsers: map[string]float64{},
+	}}
+}
+
+// view fills in.Crowd with what other accounts show at the event's time.
+func (c *crowd) view(in *risk.Input) {
+	ev := in.Event
+	self := ev.RouteKey()
+	t := ev.Time
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cr := &in.Crowd
+	if ev.Type == mamori.LoginSucceeded {
+		cr.IPFailures, cr.IPFailedAccounts = c.c.IPFails[in.IP.String()].count(t.Add(-failWindow), self)
+		cr.PrefixFailures, cr.PrefixFailedAccounts = c.c.PrefixFails[in.Prefix].count(t.Add(-failWindow), self)
+		if c.c.SignIns > 0 {
+			cr.ASNShare = c.c.ASNs[in.ASNKey()] / c.c.SignIns
+			cr.CountryShare = c.c.Countries[in.Network.Country] / c.c.SignIns
+			cr.BrowserShare = c.c.Browsers[in.BrowserKey()] / c.c.SignIns
+		}
+	}
+	if ev.Type == mamori.OrderPlaced {
+		if r := risk.Recipient(&ev.Properties); r != "" {
+			_, cr.RecipientAccounts = c.c.Recipients[r].count(t.Add(-recipientWindow), self)
+		}
+		if d := ev.Context.DeviceID; d != "" {
+			_, cr.DeviceAccounts = c.c.Devices[d].count(t.Add(-recipientWindow), self)
+		}
+	}
+}
+
+// observe records the event and its decision.
+func (c *crowd) observe(in *risk.Input, d *mamori.Decision) {
+	ev := in.Event
+	who := ev.RouteKey()
+	t := ev.Time
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.c.Now) {
+		c.c.Now = t
+	}
+	switch ev.Type {
+	case mamori.LoginFailed:
+		if in.IP.IsValid() {
+			c.add(c.c.IPFails, in.IP.String(), who, t)
+			c.add(c.c.PrefixFails, in.Prefix, who, t)
+		}
+	case mamori.LoginSucceeded:
+		if d.Decision == mamori.Allow {
+			c.countSignIn(in)
+		}
+	case mamori.ChallengeSucceeded:
+		if d.Decision == mamori.Allow {
+			c.countSignIn(in)
+		}
+	case mamori.OrderPlaced:
+		if r := risk.Recipient(&ev.Properties); r != "" && d.Decision != mamori.Deny {
+			c.add(c.c.Recipients, r, who, t)
+		}
+	}
+	if dev := ev.Context.DeviceID; dev != "" && ev.AccountID != "" &&
+		(ev.Type == mamori.LoginSucceeded || ev.Type == mamori.OrderPlaced) {
+		c.add(c.c.Devices, dev, who, t)
+	}
+}
+
+func (c *crowd) countSignIn(in *risk.Input) {
+	// Halving every count once the total reaches a million keeps the
+	// shares, lets them follow a changing mix and bounds the maps.
+	c.c.SignIns++
+	if k := in.ASNKey(); k != "" {
+		c.c.ASNs[k]++
+	}
+	if k := in.Network.Country; k != "" {
+		c.c.Countries[k]++
+	}
+	if k := in.BrowserKey(); k != "" {
+		c.c.Browsers[k]++
+	}
+	if c.c.SignIns >= 1_000_000 {
+		halve := func(m map[string]float64) {
+			for k, v := range m {
+				if v < 2 {
+					delete(m, k)
+				} else {
+					m[k] = v / 2
+				}
+			}
+		}
+		halve(c.c.ASNs)
+		halve(c.c.Countries)
+		halve(c.c.Browsers)
+		c.c.SignIns /= 2
+	}
+}
+
+func (c *crowd) add(m map[string]*recent, key, who string, t time.Time) {
+	if key == "" {
+		return
+	}
+	r := m[key]
+	if r == nil {
+		r = &recent{}
+		m[key] = r
+		c.c.Touched++
+		if c.c.Touched%maxKeys == 0 {
+			c.sweep()
+		}
+	}
+	if len(r.When) >= maxRecent {
+		r.Who, r.When = r.Who[1:], r.When[1:]
+	}
+	r.Who = append(r.Who, who)
+	r.When = append(r.When, t)
+}
+
+// sweep drops keys whose latest entry is older than any window.
+func (c *crowd) sweep() {
+	for _, m := range []map[string]*recent{c.c.IPFails, c.c.PrefixFails, c.c.Recipients, c.c.Devices} {
+		for k, r := range m {
+			if c.c.Now.Sub(r.When[len(r.When)-1]) > recipientWindow {
+				delete(m, k)
+			}
+		}
+	}
+}
+
+// count returns how many entries fall at or after since, and how many
+// distinct others than self made them.
+func (r *recent) count(since time.Time, self string) (int, int) {
+	if r == nil {
+		return 0, 0
+	}
+	n := 0
+	var others []string
+	for i, t := range r.When {
+		if t.Before(since) {
+			continue
+		}
+		n++
+		if w := r.Who[i]; w != self && !contains(others, w) {
+			others = append(others, w)
+		}
+	}
+	return n, len(others)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
