@@ -33,6 +33,8 @@ type Options struct {
 	// Networks maps IP addresses to networks for the decisions (nil: no
 	// network data, decisions use addresses alone).
 	Networks *enrich.Networks
+	// Playbook maps situations to actions (nil: the built-in one).
+	Playbook *risk.Playbook
 }
 
 // Engine is mamori's risk service on one machine.

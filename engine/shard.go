@@ -82,6 +82,7 @@ func (s *shard) apply(j *eventJob) {
 		ev.Time = st.LastTime
 	}
 	in := risk.NewInput(ev, s.e.seq.Add(1), s.e.opts.Networks)
+	in.Playbook = s.e.opts.Playbook
 	s.e.crowd.view(in)
 	d := risk.Decide(st, in)
 	if j.observe {

@@ -36,11 +36,10 @@ type factor struct {
 func Decide(st *State, in *Input) mamori.Decision {
 	ev, seq := in.Event, in.Seq
 	var (
-		fs      []factor
-		outcome = mamori.Allow
-		actions []mamori.Action
-		opens   bool
-		scored  = -1.0 // a score computed other than from the factors
+		fs        []factor
+		outcome   = mamori.Allow
+		situation string // for the playbook: what to do about it
+		scored    = -1.0 // a score computed other than from the factors
 	)
 	switch ev.Type {
 	case mamori.LoginSucceeded:
@@ -54,13 +53,13 @@ func Decide(st *State, in *Input) mamori.Decision {
 	case mamori.ChallengeFailed:
 		if s := st.Session(ev.SessionID); s != nil && s.ChallengeFails >= 1 {
 			fs = append(fs, factor{code: ReasonChallengeFailed, weight: 0.9})
-			outcome, actions = mamori.Deny, []mamori.Action{mamori.RevokeSessions}
+			outcome, situation = mamori.Deny, SituationChallengeFailedAgain
 		} else {
 			fs = append(fs, factor{code: ReasonChallengeFailed, weight: 0.3})
 		}
 	case mamori.SessionActivity, mamori.ChallengeSucceeded:
 		if fs = sessionFactors(st, in); blocking(fs) {
-			outcome, actions = mamori.Deny, denyActions(fs)
+			outcome, situation = mamori.Deny, denySituation(fs)
 		}
 	case mamori.PasswordChanged, mamori.PasswordResetRequested, mamori.EmailChanged,
 		mamori.MFAChanged, mamori.DeviceTrusted, mamori.DeviceUntrusted,
@@ -68,36 +67,33 @@ func Decide(st *State, in *Input) mamori.Decision {
 		fs = sessionFactors(st, in)
 		switch {
 		case blocking(fs):
-			outcome, actions = mamori.Deny, denyActions(fs)
+			outcome, situation = mamori.Deny, denySituation(fs)
 		case score(fs) >= ChallengeAt:
 			outcome = mamori.Challenge
 		}
 	case mamori.OrderPlaced:
 		fs = sessionFactors(st, in)
 		if blocking(fs) {
-			outcome, actions = mamori.Deny, denyActions(fs)
+			outcome, situation = mamori.Deny, denySituation(fs)
 			break
 		}
 		fs = append(fs, orderFactors(st, in)...)
 		if score(fs) >= ReviewAt {
 			outcome = mamori.Review
 			if s := st.Session(ev.SessionID); s == nil || s.SignInRisk >= riskySessionAt || s.NoSignIn || s.NewDevice {
-				actions = []mamori.Action{mamori.HoldPendingOrders, mamori.VoidGiftCards,
-					mamori.RevokeSessions, mamori.NotifyCustomer}
-				opens = true
+				situation = SituationRiskyOrder
 			}
 		}
 	case mamori.FraudReported:
 		fs = append(fs, factor{code: ReasonFraudReported, weight: 0.9, detail: "reported by " + orDefault(ev.Properties.By, "the store")})
-		actions = []mamori.Action{mamori.HoldPendingOrders, mamori.NotifyCustomer}
-		opens = true
+		situation = SituationFraudReported
 	case mamori.OrderHidden:
 		if s := st.Session(ev.SessionID); s != nil && s.SignInRisk >= riskySessionAt {
 			fs = append(fs, factor{code: ReasonOrdersHidden, weight: 0.3})
 		}
 	case mamori.AccountLockedDown:
 		fs = append(fs, factor{code: ReasonLockdown, weight: 1, detail: ev.Properties.Reason})
-		outcome, actions, opens = mamori.Deny, slices.Clone(mamori.LockdownActions), true
+		outcome, situation = mamori.Deny, SituationLockdown
 	}
 	if st.Locked && outcome != mamori.Deny && needsOpenAccount(ev.Type) {
 		fs = append(fs, factor{code: ReasonAccountLocked, weight: 1})
@@ -107,15 +103,17 @@ func Decide(st *State, in *Input) mamori.Decision {
 		scored = score(fs)
 	}
 
+	playbook := in.Playbook
+	if playbook == nil {
+		playbook = DefaultPlaybook()
+	}
+	actions, opens := playbook.Respond(situation)
 	d := mamori.Decision{
 		EventID:  ev.ID,
 		Decision: outcome,
 		Score:    round(scored),
 		Reasons:  reasons(fs),
 		Actions:  actions,
-	}
-	if d.Actions == nil {
-		d.Actions = []mamori.Action{}
 	}
 	if c := st.OpenCase(); c != nil && (opens || outcome != mamori.Allow) {
 		d.CaseID = c.ID
@@ -311,13 +309,15 @@ func blocking(fs []factor) bool {
 	return false
 }
 
-func denyActions(fs []factor) []mamori.Action {
+// denySituation names the situation of a blocked step, "" when it needs
+// no response beyond the refusal.
+func denySituation(fs []factor) string {
 	for _, f := range fs {
 		if f.code == ReasonSessionHijacked {
-			return []mamori.Action{mamori.RevokeSessions, mamori.HoldPendingOrders, mamori.NotifyCustomer}
+			return SituationStolenSession
 		}
 	}
-	return []mamori.Action{}
+	return ""
 }
 
 // score combines independent factors: the chance that at least one of

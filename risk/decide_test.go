@@ -334,3 +334,53 @@ func TestTheREADMEListsEveryReasonCode(t *testing.T) {
 		}
 	}
 }
+
+func TestPlaybooks(t *testing.T) {
+	def := risk.DefaultPlaybook()
+	if got := def.Names(); len(got) != 5 {
+		t.Fatalf("built-in situations %v", got)
+	}
+	tests := []struct {
+		name    string
+		file    string
+		wantErr string
+	}{
+		{"override one situation", `{"version":"v2","situations":{"risky_order":{"actions":["hold_pending_orders"],"open_case":false}}}`, ""},
+		{"unknown situation", `{"version":"v2","situations":{"risky_ordr":{"actions":[]}}}`, "unknown situation"},
+		{"unknown action", `{"version":"v2","situations":{"lockdown":{"actions":["call_police"]}}}`, "unknown action"},
+		{"no version", `{"situations":{}}`, "version"},
+		{"unknown field", `{"version":"v2","situation":{}}`, "unknown field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := risk.ParsePlaybook([]byte(tt.file))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			acts, opens := p.Respond(risk.SituationRiskyOrder)
+			if len(acts) != 1 || opens {
+				t.Fatalf("override not applied: %v %v", acts, opens)
+			}
+			if acts, _ := p.Respond(risk.SituationLockdown); len(acts) != 7 {
+				t.Fatalf("situations left out keep the built-in response: %v", acts)
+			}
+		})
+	}
+	t.Run("a playbook changes the decision", func(t *testing.T) {
+		p, _ := risk.ParsePlaybook([]byte(`{"version":"v2","situations":{"fraud_reported":{"actions":["lock_account","notify_customer"],"open_case":true}}}`))
+		st := &risk.State{AccountID: "a-1"}
+		ev := &mamori.Event{ID: "f", Type: mamori.FraudReported, AccountID: "a-1", Time: t0}
+		in := risk.NewInput(ev, 7, nil)
+		in.Playbook = p
+		d := risk.Decide(st, in)
+		if !d.Has(mamori.LockAccount) || d.Has(mamori.HoldPendingOrders) || d.CaseID != "c-7" {
+			t.Fatalf("decision %+v", d)
+		}
+	})
+}

@@ -23,6 +23,10 @@ type Input struct {
 	Agent   enrich.Agent
 
 	Crowd Crowd
+
+	// Playbook says which actions go with which situation (nil: the
+	// built-in one).
+	Playbook *Playbook
 }
 
 // NewInput enriches an event. nets may be nil (no network data).

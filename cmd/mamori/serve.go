@@ -16,6 +16,7 @@ import (
 	"github.com/mamori-dev/mamori/engine"
 	"github.com/mamori-dev/mamori/enrich"
 	mhttp "github.com/mamori-dev/mamori/http"
+	"github.com/mamori-dev/mamori/risk"
 	"github.com/mamori-dev/mamori/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -28,6 +29,8 @@ type serverConfig struct {
 	APIKey   string
 	Insecure bool
 	Logger   *slog.Logger
+	// Playbooks is a file overriding the built-in playbook ("": none).
+	Playbooks string
 }
 
 func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -37,6 +40,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&cfg.Data, "data", envOr("MAMORI_DATA", "./mamori-data"), "data directory, created if missing (MAMORI_DATA)")
 	fs.StringVar(&cfg.APIKey, "api-key", envOr("MAMORI_API_KEY", ""), "API key stores send as 'Authorization: Bearer KEY' (MAMORI_API_KEY)")
 	fs.BoolVar(&cfg.Insecure, "insecure-dev", false, "accept requests without an API key (local development only)")
+	fs.StringVar(&cfg.Playbooks, "playbooks", envOr("MAMORI_PLAYBOOKS", ""), "JSON file overriding the built-in playbook: which actions go with which situation (MAMORI_PLAYBOOKS)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
@@ -97,7 +101,19 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 		store.Close()
 		return fmt.Errorf("load network data: %w", err)
 	}
-	eng, err := engine.Open(ctx, store, cfg.Data, engine.Options{Logger: log, Networks: nets})
+	playbook := risk.DefaultPlaybook()
+	if cfg.Playbooks != "" {
+		raw, err := os.ReadFile(cfg.Playbooks)
+		if err == nil {
+			playbook, err = risk.ParsePlaybook(raw)
+		}
+		if err != nil {
+			store.Close()
+			return fmt.Errorf("playbooks %s: %w", cfg.Playbooks, err)
+		}
+		log.Info("playbook loaded", "file", cfg.Playbooks, "version", playbook.Version)
+	}
+	eng, err := engine.Open(ctx, store, cfg.Data, engine.Options{Logger: log, Networks: nets, Playbook: playbook})
 	if err != nil {
 		store.Close()
 		return err
