@@ -53,14 +53,101 @@ const (
 	CaseResolvedLegit = "resolved_legit"
 )
 
-// Case is a suspected fraud on one account.
+// Case is a suspected fraud on one account. An account has at most one
+// open case; later events of the incident join it.
 type Case struct {
 	ID        string    `json:"id"`
 	AccountID string    `json:"account_id"`
 	Status    string    `json:"status"`
 	Opened    time.Time `json:"opened"`
-	Reason    string    `json:"reason"`
-	EventIDs  []string  `json:"event_ids"`
+	// Reason is the code of the strongest reason of the opening decision.
+	Reason   string   `json:"reason"`
+	EventIDs []string `json:"event_ids"`
+	Assignee string   `json:"assignee,omitempty"`
+	// Deadline is the end of the third business day in Japan after the
+	// case opened; Overdue is set while the case is still open after it.
+	Deadline time.Time    `json:"deadline"`
+	Overdue  bool         `json:"overdue"`
+	History  []CaseChange `json:"history"`
+	Notes    []CaseNote   `json:"notes"`
+	// Timeline and Orders are filled when one case is read.
+	Timeline []TimelineEntry `json:"timeline,omitempty"`
+	Orders   []CaseOrder     `json:"orders,omitempty"`
+}
+
+// CaseChange is one change of a case's status or assignee.
+type CaseChange struct {
+	Status   string    `json:"status"`
+	Assignee string    `json:"assignee,omitempty"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+}
+
+// CaseNote is an analyst's note on a case.
+type CaseNote struct {
+	By   string    `json:"by"`
+	At   time.Time `json:"at"`
+	Text string    `json:"text"`
+}
+
+// TimelineEntry is one event of the account around an incident, with the
+// decision mamori gave it.
+type TimelineEntry struct {
+	Event    Event     `json:"event"`
+	Decision *Decision `json:"decision,omitempty"`
+	// Hidden marks an order the account hid from its order history.
+	Hidden bool `json:"hidden,omitempty"`
+	// InCase marks the events that joined the case.
+	InCase bool `json:"in_case,omitempty"`
+}
+
+// CaseOrder is an order affected by an incident and where it stands.
+type CaseOrder struct {
+	OrderID  string    `json:"order_id"`
+	Time     time.Time `json:"time"`
+	Amount   int64     `json:"amount"`
+	Currency string    `json:"currency"`
+	GiftCard bool      `json:"gift_card"`
+	// Status: placed, held, voided, denied, cancelled or declined.
+	Status   string `json:"status"`
+	Hidden   bool   `json:"hidden"`
+	Settled  bool   `json:"settled"`
+	Redeemed bool   `json:"redeemed"`
+	// Descriptor is the merchant name the bank shows, once settled.
+	Descriptor string `json:"descriptor,omitempty"`
+}
+
+// CasePatch changes a case: its status, its assignee, or both.
+type CasePatch struct {
+	Status   *string `json:"status"`
+	Assignee *string `json:"assignee"`
+	By       string  `json:"by"`
+}
+
+// CaseService is how analysts work cases. Errors: ENotFound for an
+// unknown case or order, EInvalidEvent for a bad status.
+type CaseService interface {
+	// Cases lists cases with the given status ("" for all), newest first.
+	Cases(ctx context.Context, status string) ([]Case, error)
+	// Case returns one case with its timeline and orders.
+	Case(ctx context.Context, id string) (Case, error)
+	// UpdateCase changes a case's status or assignee.
+	UpdateCase(ctx context.Context, id string, patch CasePatch) (Case, error)
+	// AddCaseNote adds a note to a case.
+	AddCaseNote(ctx context.Context, id, by, text string) (Case, error)
+	// ReleaseOrder lets a held order through; CancelOrder voids it.
+	// Both are recorded as outcomes to learn from.
+	ReleaseOrder(ctx context.Context, orderID, by string) (Account, error)
+	CancelOrder(ctx context.Context, orderID, by string) (Account, error)
+}
+
+// IsCaseStatus reports whether s is a case status.
+func IsCaseStatus(s string) bool {
+	switch s {
+	case CaseOpen, CaseInvestigating, CaseResolvedFraud, CaseResolvedLegit:
+		return true
+	}
+	return false
 }
 
 // RiskService is mamori's decision service. Every method may be called

@@ -31,9 +31,10 @@ const (
 	GiftCardRedeemed       = "giftcard.redeemed"
 	FraudReported          = "fraud.reported"
 
-	// AccountLockedDown is recorded by mamori itself when a store calls
-	// the lockdown endpoint; stores cannot send it.
-	AccountLockedDown = "account.locked_down"
+	// Events mamori records itself, for calls of its own API; stores
+	// cannot send them.
+	AccountLockedDown = "account.locked_down" // POST .../lockdown
+	CaseUpdated       = "case.updated"        // PATCH /v1/cases/{id}, notes
 )
 
 // Event is one thing that happened at a store, as the store reports it.
@@ -83,6 +84,12 @@ type Properties struct {
 	Descriptor       string    `json:"descriptor,omitempty"`
 	RedeemerAccount  string    `json:"redeemer_account_id,omitempty"`
 	OrderIDs         []string  `json:"order_ids,omitempty"`
+
+	// Of case.updated, which mamori records itself.
+	CaseID   string `json:"case_id,omitempty"`
+	Status   string `json:"status,omitempty"`
+	Assignee string `json:"assignee,omitempty"`
+	Note     string `json:"note,omitempty"`
 }
 
 // Item is one line of an order.

@@ -31,6 +31,12 @@ type EventLog interface {
 	Decision(ctx context.Context, id string) ([]byte, bool, error)
 	// Count returns how many events the log holds.
 	Count(ctx context.Context) (int64, error)
+	// AccountEvents returns the newest records of one account (by the
+	// Account key), at most limit, newest first.
+	AccountEvents(ctx context.Context, account string, limit int) ([]LogRecord, error)
+	// OrderAccount returns the account key of the order.placed event of
+	// an order id, if there is one.
+	OrderAccount(ctx context.Context, orderID string) (string, bool, error)
 	// Replay calls fn for every record after sequence after, in order.
 	// The record's byte slices are valid only during the call.
 	Replay(ctx context.Context, after uint64, fn func(LogRecord) error) error

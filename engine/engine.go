@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/bizday"
 	"github.com/mamori-dev/mamori/enrich"
 	"github.com/mamori-dev/mamori/risk"
 )
@@ -35,20 +36,24 @@ type Options struct {
 	Networks *enrich.Networks
 	// Playbook maps situations to actions (nil: the built-in one).
 	Playbook *risk.Playbook
+	// Now is the wall clock, for case deadlines (nil: time.Now).
+	Now func() time.Time
 }
 
 // Engine is mamori's risk service on one machine.
 type Engine struct {
-	log     mamori.EventLog
-	dir     string
-	opts    Options
-	logger  *slog.Logger
-	seed    maphash.Seed
-	shards  []*shard
-	dedup   *dedup
-	crowd   *crowd
-	seq     atomic.Uint64
-	failure atomic.Pointer[error]
+	log      mamori.EventLog
+	dir      string
+	opts     Options
+	logger   *slog.Logger
+	seed     maphash.Seed
+	shards   []*shard
+	dedup    *dedup
+	crowd    *crowd
+	cases    caseIndex
+	calendar *bizday.Calendar
+	seq      atomic.Uint64
+	failure  atomic.Pointer[error]
 
 	shardsDone sync.WaitGroup
 	closeOnce  sync.Once
@@ -79,7 +84,11 @@ func Open(ctx context.Context, log mamori.EventLog, dir string, opts Options) (*
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	e := &Engine{log: log, dir: dir, opts: opts, logger: opts.Logger, seed: maphash.MakeSeed(), crowd: newCrowd()}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	e := &Engine{log: log, dir: dir, opts: opts, logger: opts.Logger, seed: maphash.MakeSeed(),
+		crowd: newCrowd(), calendar: bizday.New()}
 	e.shards = make([]*shard, opts.Shards)
 	for i := range e.shards {
 		e.shards[i] = &shard{e: e, jobs: make(chan job, 1024), accounts: make(map[string]*risk.State)}
@@ -240,6 +249,10 @@ func (e *Engine) Account(ctx context.Context, id string) (mamori.Account, error)
 		if !r.found {
 			return mamori.Account{}, mamori.Errorf(mamori.ENotFound, "account %s was never seen", id)
 		}
+		now := e.now()
+		for i := range r.account.Cases {
+			r.account.Cases[i] = e.dressCase(r.account.Cases[i], now)
+		}
 		return r.account, nil
 	case <-ctx.Done():
 		return mamori.Account{}, ctx.Err()
@@ -255,15 +268,13 @@ func (e *Engine) Lockdown(ctx context.Context, id, reason string) (mamori.Accoun
 		AccountID:  id,
 		Properties: mamori.Properties{Reason: reason},
 	}
-	f, _, err := e.submit(&eventJob{ev: &ev, atLastTime: true, mustExist: true})
-	if err != nil {
-		return mamori.Account{}, err
-	}
-	if _, err := e.await(ctx, ev.ID, f); err != nil {
+	if err := e.record(ctx, ev); err != nil {
 		return mamori.Account{}, err
 	}
 	return e.Account(ctx, id)
 }
+
+func (e *Engine) now() time.Time { return e.opts.Now() }
 
 // Err returns why the engine stopped taking events, or nil. The cause
 // itself is in the log, not in the error, which callers may show.

@@ -21,6 +21,7 @@ type shard struct {
 type job struct {
 	event    *eventJob
 	view     *viewJob
+	caseView *caseViewJob
 	snapshot chan<- []byte
 }
 
@@ -60,6 +61,13 @@ func (s *shard) run() {
 				continue
 			}
 			j.view.reply <- viewReply{account: st.View(), found: true}
+		case j.caseView != nil:
+			st := s.accounts[j.caseView.account]
+			r := caseReply{}
+			if st != nil {
+				r, _ = caseOf(st, j.caseView.id)
+			}
+			j.caseView.reply <- r
 		case j.snapshot != nil:
 			j.snapshot <- encodeAccounts(s.accounts)
 		}
@@ -90,6 +98,9 @@ func (s *shard) apply(j *eventJob) {
 	}
 	risk.Apply(st, in, &d)
 	s.e.crowd.observe(in, &d)
+	if d.CaseID != "" {
+		s.e.cases.add(d.CaseID, key)
+	}
 	seq := in.Seq
 
 	evJSON, err := json.Marshal(ev)

@@ -228,6 +228,11 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 	e.seq.Store(max(last, stats.snapshotSeq))
 	for _, s := range e.shards {
 		stats.accounts += len(s.accounts)
+		for key, st := range s.accounts {
+			for _, c := range st.Cases {
+				e.cases.add(c.ID, key)
+			}
+		}
 	}
 	return stats, nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -28,6 +29,7 @@ import (
 	"github.com/mamori-dev/mamori/engine"
 	mhttp "github.com/mamori-dev/mamori/http"
 	"github.com/mamori-dev/mamori/risk"
+	"github.com/mamori-dev/mamori/sim"
 	"github.com/mamori-dev/mamori/sqlite"
 )
 
@@ -88,21 +90,65 @@ func (o oasOp) String() string { return o.method + " " + o.path }
 // secured reports whether the operation needs the API key.
 func (o oasOp) secured() bool { return len(o.op.Security) > 0 }
 
-// url is the operation's path with each parameter replaced by its example.
+// url is the operation's path with each path parameter replaced by its
+// example, and the query parameters that have an example added.
 func (o oasOp) url(t *testing.T) string {
 	t.Helper()
+	return o.urlWith(t, nil)
+}
+
+// urlWith is url with the path parameters named in vars set to their
+// values there instead of their examples: ids that only a running server
+// knows, such as the case a story opened.
+func (o oasOp) urlWith(t *testing.T, vars map[string]string) string {
+	t.Helper()
 	p := o.path
+	query := neturl.Values{}
 	for _, prm := range o.params {
-		if prm.In != "path" {
-			continue
-		}
 		var v string
-		if prm.Example == nil || prm.Example.Decode(&v) != nil || v == "" {
-			t.Fatalf("%s: path parameter %s has no example", o, prm.Name)
+		hasExample := prm.Example != nil && prm.Example.Decode(&v) == nil && v != ""
+		switch prm.In {
+		case "path":
+			if vv, ok := vars[prm.Name]; ok {
+				v, hasExample = vv, true
+			}
+			if !hasExample {
+				t.Fatalf("%s: path parameter %s has no example", o, prm.Name)
+			}
+			p = strings.ReplaceAll(p, "{"+prm.Name+"}", neturl.PathEscape(v))
+		case "query":
+			if hasExample {
+				query.Set(prm.Name, v)
+			}
 		}
-		p = strings.ReplaceAll(p, "{"+prm.Name+"}", v)
+	}
+	if len(query) > 0 {
+		p += "?" + query.Encode()
 	}
 	return p
+}
+
+// hasOptionalQuery reports whether the operation takes query parameters
+// that may all be left out.
+func (o oasOp) hasOptionalQuery() bool {
+	some := false
+	for _, prm := range o.params {
+		if prm.In != "query" {
+			continue
+		}
+		if prm.Required != nil && *prm.Required {
+			return false
+		}
+		some = true
+	}
+	return some
+}
+
+// bodyOptional reports whether the operation documents a request body
+// that may be left out.
+func (o oasOp) bodyOptional() bool {
+	rb := o.op.RequestBody
+	return rb != nil && (rb.Required == nil || !*rb.Required)
 }
 
 // requestExamples returns the operation's JSON request examples in
@@ -251,7 +297,7 @@ func oasStartEngine(t *testing.T) oasServer {
 			t.Errorf("close engine: %v", err)
 		}
 	})
-	ts := oasStart(t, mhttp.Config{Service: eng, Healthy: eng.Err})
+	ts := oasStart(t, mhttp.Config{Service: eng, Cases: eng, Healthy: eng.Err})
 	return oasServer{url: ts.URL, eng: eng}
 }
 
@@ -308,6 +354,8 @@ func TestOpenAPIIsValid31(t *testing.T) {
 	want := []string{
 		"GET /healthz", "GET /metrics", "GET /openapi.yaml", "POST /v1/risk", "POST /v1/events",
 		"GET /v1/accounts/{account_id}", "POST /v1/accounts/{account_id}/lockdown",
+		"GET /v1/cases", "GET /v1/cases/{case_id}", "PATCH /v1/cases/{case_id}", "POST /v1/cases/{case_id}/notes",
+		"POST /v1/orders/{order_id}/release", "POST /v1/orders/{order_id}/cancel",
 	}
 	var got []string
 	for _, o := range d.operations() {
@@ -350,6 +398,14 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 		{"Session", mamori.Session{}, false},
 		{"TrustedDevice", mamori.TrustedDevice{}, false},
 		{"Case", mamori.Case{}, false},
+		{"CaseChange", mamori.CaseChange{}, false},
+		{"CaseNote", mamori.CaseNote{}, false},
+		{"TimelineEntry", mamori.TimelineEntry{}, false},
+		{"CaseOrder", mamori.CaseOrder{}, false},
+		{"CaseList", mhttp.CaseList{}, false},
+		{"CasePatch", mamori.CasePatch{}, true},
+		{"NoteRequest", mhttp.NoteRequest{}, true},
+		{"OrderDecision", mhttp.OrderDecision{}, true},
 	} {
 		s := d.schema(t, c.schema)
 		fields, always := jsonFields(reflect.TypeOf(c.typ))
@@ -364,16 +420,28 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 		}
 	}
 
+	// The events mamori records itself have a subset of the fields of
+	// an event.
+	eventFields, _ := jsonFields(reflect.TypeOf(mamori.Event{}))
+	for _, f := range oasPropertyNames(d.schema(t, "RecordedEventBase")) {
+		if !slices.Contains(eventFields, f) {
+			t.Errorf("RecordedEventBase has %s, which mamori.Event does not have", f)
+		}
+	}
+
 	// Every per-type property is a property of mamori.Properties, and
-	// each of those is used by some type.
+	// each of those is used by some type: a type stores send (Event) or
+	// one mamori records itself (RecordedEvent).
 	props, _ := jsonFields(reflect.TypeOf(mamori.Properties{}))
 	used := map[string]bool{}
-	for _, v := range d.schema(t, "Event").OneOf {
-		for _, p := range oasPropertyNames(oasVariantProperties(t, v.Schema())) {
-			if !slices.Contains(props, p) {
-				t.Errorf("%s documents properties.%s, which mamori.Properties does not have", v.GetReference(), p)
+	for _, union := range []string{"Event", "RecordedEvent"} {
+		for _, v := range d.schema(t, union).OneOf {
+			for _, p := range oasPropertyNames(oasVariantProperties(t, v.Schema())) {
+				if !slices.Contains(props, p) {
+					t.Errorf("%s documents properties.%s, which mamori.Properties does not have", v.GetReference(), p)
+				}
+				used[p] = true
 			}
-			used[p] = true
 		}
 	}
 	for _, p := range props {
@@ -381,6 +449,13 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 			t.Errorf("properties.%s is documented for no event type", p)
 		}
 	}
+
+	// A timeline's event is one a store sent or one mamori recorded.
+	var timeline []string
+	for _, v := range d.schema(t, "TimelineEvent").OneOf {
+		timeline = append(timeline, v.GetReference())
+	}
+	oasEqual(t, "TimelineEvent.oneOf", timeline, []string{"#/components/schemas/Event", "#/components/schemas/RecordedEvent"})
 
 	// Enums.
 	types := oasEnum(t, d.schema(t, "EventType"))
@@ -398,6 +473,25 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 			t.Errorf("Event's discriminator does not map %q", typ)
 		}
 	}
+	// The types mamori records itself: documented apart from those stores
+	// send, and refused when a store sends them.
+	recorded := oasEnum(t, d.schema(t, "RecordedEventType"))
+	oasEqual(t, "RecordedEventType", recorded, []string{mamori.AccountLockedDown, mamori.CaseUpdated})
+	recordedMapping := d.schema(t, "RecordedEvent").Discriminator.Mapping
+	for _, typ := range recorded {
+		if mamori.IsEventType(typ) || slices.Contains(types, typ) {
+			t.Errorf("RecordedEventType %q is a type stores may send", typ)
+		}
+		if _, ok := recordedMapping.Get(typ); !ok {
+			t.Errorf("RecordedEvent's discriminator does not map %q", typ)
+		}
+		raw := fmt.Sprintf(`{"id": "e-rec", "type": %q, "time": "2026-11-20T01:00:00Z", "account_id": "a-1"}`, typ)
+		_, err := mamori.DecodeEvent([]byte(raw))
+		var me *mamori.Error
+		if !errors.As(err, &me) || me.Code != mamori.EInvalidEvent || me.Field != "type" {
+			t.Errorf("a store sending %s: got %v, want invalid_event on type", typ, err)
+		}
+	}
 	oasEqual(t, "Decision.decision", oasEnum(t, oasProp(t, d.schema(t, "Decision"), "decision")),
 		[]string{string(mamori.Allow), string(mamori.Challenge), string(mamori.Review), string(mamori.Deny)})
 	var actions []string
@@ -407,8 +501,19 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 	oasEqual(t, "Action", oasEnum(t, d.schema(t, "Action")), actions)
 	oasEqual(t, "Account.status", oasEnum(t, oasProp(t, d.schema(t, "Account"), "status")),
 		[]string{mamori.StatusActive, mamori.StatusLocked})
-	oasEqual(t, "Case.status", oasEnum(t, oasProp(t, d.schema(t, "Case"), "status")),
-		[]string{mamori.CaseOpen, mamori.CaseInvestigating, mamori.CaseResolvedFraud, mamori.CaseResolvedLegit})
+	caseStatuses := []string{mamori.CaseOpen, mamori.CaseInvestigating, mamori.CaseResolvedFraud, mamori.CaseResolvedLegit}
+	oasEqual(t, "CaseStatus", oasEnum(t, d.schema(t, "CaseStatus")), caseStatuses)
+	for _, c := range []struct{ schema, prop string }{{"Case", "status"}, {"CaseChange", "status"}, {"CasePatch", "status"}} {
+		oasEqual(t, c.schema+"."+c.prop, oasEnum(t, oasProp(t, d.schema(t, c.schema), c.prop)), caseStatuses)
+	}
+	for _, s := range caseStatuses {
+		if !mamori.IsCaseStatus(s) {
+			t.Errorf("case status %q is not one mamori accepts", s)
+		}
+	}
+	oasEqual(t, "CaseOrder.status", oasEnum(t, oasProp(t, d.schema(t, "CaseOrder"), "status")),
+		[]string{risk.OrderPlacedStatus, risk.OrderHeldStatus, risk.OrderVoidedStatus, risk.OrderDeniedStatus,
+			risk.OrderCancelledStatus, risk.OrderDeclinedStatus})
 	oasEqual(t, "Error.error.code", oasEnum(t, oasProp(t, oasProp(t, d.schema(t, "Error"), "error"), "code")),
 		[]string{mamori.EInvalidJSON, mamori.EInvalidEvent, mamori.EUnauthorized, mamori.ENotFound,
 			mamori.ETooLarge, mamori.ERateLimited, mamori.EInternal, mamori.EUnavailable, mamori.EMethodNotAllowed})
@@ -522,35 +627,107 @@ func TestOpenAPIExampleEventsAreValid(t *testing.T) {
 // TestOpenAPIAgainstServer plays the document against a real server:
 // every documented operation answers with a documented status, every
 // request example is accepted, and every response matches its schema.
+// The seed story is played first, so that the case calls and the order
+// calls have a real case and real orders to work on.
 func TestOpenAPIAgainstServer(t *testing.T) {
 	d := oasLoad(t)
 	srv := oasStartEngine(t)
 
-	for _, o := range d.operations() {
+	seed, err := sim.PlaySeed(context.Background(), &mhttp.Client{BaseURL: srv.url, APIKey: oasKey, HTTP: oasClient}, nil)
+	if err != nil {
+		t.Fatalf("seed story: %v", err)
+	}
+	if seed.CaseID == "" {
+		t.Fatal("the seed story opened no case")
+	}
+	vars := map[string]string{"case_id": seed.CaseID}
+
+	// play sends one request and checks the answer is a documented
+	// success that matches its schema.
+	play := func(o oasOp, path, name string, body []byte) []byte {
+		t.Helper()
 		key := ""
 		if o.secured() {
 			key = oasKey
 		}
-		path := o.url(t)
+		req, res, got := oasCall(t, srv.url, o.method, path, key, body)
+		if body != nil {
+			d.mustValidateRequest(t, req)
+		}
+		if o.response(res.StatusCode) == nil {
+			t.Errorf("%s %s: status %d is not documented; body %s", o, name, res.StatusCode, got)
+			return nil
+		}
+		if res.StatusCode/100 != 2 {
+			t.Errorf("%s %s: %d %s", o, name, res.StatusCode, got)
+			return nil
+		}
+		d.mustValidateResponse(t, req, res, got)
+		oasCheckRequired(t, d, o, res, got)
+		return got
+	}
+	for _, o := range d.operations() {
+		path := o.urlWith(t, vars)
 		exs := o.requestExamples(t)
-		if len(exs) == 0 {
-			exs = []oasExample{{name: "(no body)"}}
+		if len(exs) == 0 || o.bodyOptional() {
+			exs = append(exs, oasExample{name: "(no body)"})
 		}
 		for _, ex := range exs {
-			req, res, body := oasCall(t, srv.url, o.method, path, key, ex.json)
-			if ex.json != nil {
-				d.mustValidateRequest(t, req)
+			play(o, path, "example "+ex.name, ex.json)
+		}
+		if o.hasOptionalQuery() {
+			play(o, strings.SplitN(path, "?", 2)[0], "without query", nil)
+		}
+	}
+
+	// The case calls worked on the seed story's case: its timeline holds
+	// what mamori recorded for them, and its orders the seed's orders.
+	caseOp := d.op(t, "GET", "/v1/cases/{case_id}")
+	seen := map[string]bool{}
+	readCase := func(id string) mamori.Case {
+		t.Helper()
+		var c mamori.Case
+		if body := play(caseOp, "/v1/cases/"+id, "case "+id, nil); body != nil {
+			if err := json.Unmarshal(body, &c); err != nil {
+				t.Fatalf("case %s: %v", id, err)
 			}
-			if o.response(res.StatusCode) == nil {
-				t.Errorf("%s example %s: status %d is not documented; body %s", o, ex.name, res.StatusCode, body)
-				continue
-			}
-			if res.StatusCode/100 != 2 {
-				t.Errorf("%s example %s: %d %s", o, ex.name, res.StatusCode, body)
-				continue
-			}
-			d.mustValidateResponse(t, req, res, body)
-			oasCheckRequired(t, d, o, res, body)
+		}
+		for _, e := range c.Timeline {
+			seen[e.Event.Type] = true
+		}
+		return c
+	}
+	c := readCase(seed.CaseID)
+	if len(c.History) < 2 || len(c.Notes) == 0 {
+		t.Errorf("case %s after the examples: history %+v, notes %+v", c.ID, c.History, c.Notes)
+	}
+	orders := map[string]bool{}
+	for _, o := range c.Orders {
+		orders[o.OrderID] = true
+	}
+	for _, o := range []string{"/v1/orders/{order_id}/release", "/v1/orders/{order_id}/cancel"} {
+		id := strings.Split(d.op(t, "POST", o).url(t), "/")[3]
+		if !orders[id] {
+			t.Errorf("%s: the example order %s is not among the orders of case %s", o, id, c.ID)
+		}
+	}
+	// The lockdown examples opened or joined a case of their account.
+	accountOp := d.op(t, "GET", "/v1/accounts/{account_id}")
+	var acct mamori.Account
+	if body := play(accountOp, accountOp.url(t), "after the lockdown", nil); body != nil {
+		json.Unmarshal(body, &acct)
+	}
+	if len(acct.OpenCaseIDs) == 0 {
+		t.Errorf("%s: no open case after the lockdown examples", accountOp.url(t))
+	}
+	for _, id := range acct.OpenCaseIDs {
+		readCase(id)
+	}
+	// Each type mamori records itself was in a timeline that matched its
+	// schema.
+	for _, typ := range append(oasEnum(t, d.schema(t, "RecordedEventType")), mamori.OrderReleased, mamori.OrderCancelled) {
+		if !seen[typ] {
+			t.Errorf("no timeline checked against the document holds a %s event", typ)
 		}
 	}
 
@@ -650,22 +827,40 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	eventsOp := d.op(t, "POST", "/v1/events")
 	accountOp := d.op(t, "GET", "/v1/accounts/{account_id}")
 	lockdownOp := d.op(t, "POST", "/v1/accounts/{account_id}/lockdown")
+	casesOp := d.op(t, "GET", "/v1/cases")
+	caseOp := d.op(t, "GET", "/v1/cases/{case_id}")
+	caseUpdateOp := d.op(t, "PATCH", "/v1/cases/{case_id}")
+	noteOp := d.op(t, "POST", "/v1/cases/{case_id}/notes")
+	releaseOp := d.op(t, "POST", "/v1/orders/{order_id}/release")
+	cancelOp := d.op(t, "POST", "/v1/orders/{order_id}/cancel")
 
-	// Make a-1 known, so that only the error at hand can fail a request.
+	// Make a-1 known, with an order and a case (by a lockdown), so that
+	// only the error at hand can fail a request.
 	riskExamples := riskOp.requestExamples(t)
 	if _, res, body := oasCall(t, srv.url, "POST", "/v1/risk", oasKey, riskExamples[0].json); res.StatusCode != 200 {
 		t.Fatalf("first example: %d %s", res.StatusCode, body)
 	}
 	var order []byte
+	var orderID string
 	for _, ex := range riskExamples {
 		if ev, err := mamori.DecodeEvent(ex.json); err == nil && ev.Type == mamori.OrderPlaced && len(ev.Properties.Items) > 0 {
-			order = ex.json
+			order, orderID = ex.json, ev.Properties.OrderID
 			break
 		}
 	}
 	if order == nil {
 		t.Fatal("no order.placed example with items")
 	}
+	if _, res, body := oasCall(t, srv.url, "POST", "/v1/risk", oasKey, order); res.StatusCode != 200 {
+		t.Fatalf("order example: %d %s", res.StatusCode, body)
+	}
+	_, res, body := oasCall(t, srv.url, "POST", "/v1/accounts/a-1/lockdown", oasKey, []byte(`{"reason": "test"}`))
+	var acct mamori.Account
+	if res.StatusCode != 200 || json.Unmarshal(body, &acct) != nil || len(acct.OpenCaseIDs) != 1 {
+		t.Fatalf("lockdown of a-1: %d %s", res.StatusCode, body)
+	}
+	casePath := "/v1/cases/" + acct.OpenCaseIDs[0]
+	orderPath := "/v1/orders/" + orderID
 	batch := eventsOp.requestExamples(t)[0].json
 	tooMany := `{"events": [` + strings.Repeat(`{"id": "e-x", "type": "logout", "time": "2026-11-21T10:00:00Z", "account_id": "a-9"},`, mamori.MaxBatch) +
 		`{"id": "e-y", "type": "logout", "time": "2026-11-21T10:00:00Z", "account_id": "a-9"}]}`
@@ -701,15 +896,41 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		{"lockdown: reason not text", lockdownOp, "/v1/accounts/a-1/lockdown", []byte(`{"reason": 42}`), 400, "invalid_event"},
 		{"account: never seen", accountOp, "/v1/accounts/a-404", nil, 404, "not_found"},
 		{"lockdown: never seen", lockdownOp, "/v1/accounts/a-404/lockdown", []byte(`{"reason": "test"}`), 404, "not_found"},
+		{"cases: unknown status", casesOp, "/v1/cases?status=closed", nil, 400, "invalid_event"},
+		{"case: never seen", caseOp, "/v1/cases/c-404", nil, 404, "not_found"},
+		{"case update: not JSON", caseUpdateOp, casePath, []byte(`{"status": `), 400, "invalid_json"},
+		{"case update: unknown status", caseUpdateOp, casePath, []byte(`{"status": "closed"}`), 400, "invalid_status"},
+		{"case update: status not text", caseUpdateOp, casePath, []byte(`{"status": 3}`), 400, "wrong_type"},
+		{"case update: empty assignee", caseUpdateOp, casePath, []byte(`{"assignee": ""}`), 400, "invalid_assignee"},
+		{"case update: nothing to change", caseUpdateOp, casePath, []byte(`{"by": "aiko"}`), 400, "nothing_to_change"},
+		{"case update: never seen", caseUpdateOp, "/v1/cases/c-404", []byte(`{"status": "investigating"}`), 404, "not_found"},
+		{"note: not JSON", noteOp, casePath + "/notes", []byte(`{"text": `), 400, "invalid_json"},
+		{"note: blank", noteOp, casePath + "/notes", []byte(`{"text": "  "}`), 400, "invalid_event"},
+		{"note: never seen", noteOp, "/v1/cases/c-404/notes", []byte(`{"text": "x"}`), 404, "not_found"},
+		{"release: not JSON", releaseOp, orderPath + "/release", []byte(`{"by": `), 400, "invalid_json"},
+		{"release: by not text", releaseOp, orderPath + "/release", []byte(`{"by": 42}`), 400, "invalid_event"},
+		{"release: never seen", releaseOp, "/v1/orders/ord-404/release", nil, 404, "not_found"},
+		{"cancel: not JSON", cancelOp, orderPath + "/cancel", []byte(`{"by": `), 400, "invalid_json"},
+		{"cancel: by not text", cancelOp, orderPath + "/cancel", []byte(`{"by": 42}`), 400, "invalid_event"},
+		{"cancel: never seen", cancelOp, "/v1/orders/ord-404/cancel", nil, 404, "not_found"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			check(t, c.o, srv.url, c.path, oasKey, c.body, c.status, c.example)
 		})
 	}
-	// The bad batch recorded nothing of itself.
+	// The bad batch recorded nothing of itself, nor the bad case and
+	// order calls.
 	if _, res, body := oasCall(t, srv.url, "GET", "/v1/accounts/a-2", oasKey, nil); res.StatusCode != 404 {
 		t.Errorf("after a rejected batch, its account: %d %s, want 404", res.StatusCode, body)
+	}
+	_, res, body = oasCall(t, srv.url, "GET", casePath, oasKey, nil)
+	var c mamori.Case
+	if res.StatusCode != 200 || json.Unmarshal(body, &c) != nil {
+		t.Fatalf("GET %s: %d %s", casePath, res.StatusCode, body)
+	}
+	if len(c.History) != 1 || len(c.Notes) != 0 || c.Timeline[len(c.Timeline)-1].Event.Type != mamori.AccountLockedDown {
+		t.Errorf("after rejected case and order calls, the case changed: history %+v, notes %+v", c.History, c.Notes)
 	}
 
 	big := []byte(`{"id": "e-big", "pad": "` + strings.Repeat("x", mhttp.MaxBody) + `"}`)
@@ -743,7 +964,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		{500, "internal", errors.New("disk on fire")},
 		{503, "unavailable", mamori.Errorf(mamori.EUnavailable, "mamori is not taking events after a storage failure; see the server's log")},
 	} {
-		failing := oasStart(t, mhttp.Config{Service: oasFailingService{f.err}})
+		failing := oasStart(t, mhttp.Config{Service: oasFailingService{f.err}, Cases: oasFailingService{f.err}})
 		for _, o := range d.operations() {
 			if !o.secured() {
 				continue
@@ -761,7 +982,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	// Too many requests in flight: one request holds the only slot while
 	// its body is still arriving.
 	t.Run("rate limited", func(t *testing.T) {
-		limited := oasStart(t, mhttp.Config{Service: srv.eng, MaxInFlight: 1})
+		limited := oasStart(t, mhttp.Config{Service: srv.eng, Cases: srv.eng, MaxInFlight: 1})
 		pr, pw := io.Pipe()
 		held := make(chan error, 1)
 		go func() {
@@ -902,6 +1123,28 @@ func (f oasFailingService) Account(context.Context, string) (mamori.Account, err
 }
 
 func (f oasFailingService) Lockdown(context.Context, string, string) (mamori.Account, error) {
+	return mamori.Account{}, f.err
+}
+
+func (f oasFailingService) Cases(context.Context, string) ([]mamori.Case, error) { return nil, f.err }
+
+func (f oasFailingService) Case(context.Context, string) (mamori.Case, error) {
+	return mamori.Case{}, f.err
+}
+
+func (f oasFailingService) UpdateCase(context.Context, string, mamori.CasePatch) (mamori.Case, error) {
+	return mamori.Case{}, f.err
+}
+
+func (f oasFailingService) AddCaseNote(context.Context, string, string, string) (mamori.Case, error) {
+	return mamori.Case{}, f.err
+}
+
+func (f oasFailingService) ReleaseOrder(context.Context, string, string) (mamori.Account, error) {
+	return mamori.Account{}, f.err
+}
+
+func (f oasFailingService) CancelOrder(context.Context, string, string) (mamori.Account, error) {
 	return mamori.Account{}, f.err
 }
 

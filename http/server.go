@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -42,6 +43,10 @@ type Config struct {
 	Logger   *slog.Logger
 	// OpenAPI is the API document served at /openapi.yaml.
 	OpenAPI []byte
+	// Webhooks, when set, serves the webhook API (docs/webhooks.md).
+	Webhooks *webhook.Service
+	// Cases serves the case calls (nil: they answer 404).
+	Cases mamori.CaseService
 }
 
 // Server is the HTTP face of mamori.
@@ -90,6 +95,8 @@ func (s *Server) routes() {
 	s.api("POST /v1/events", "events", s.handleEvents)
 	s.api("GET /v1/accounts/{account_id}", "account", s.handleAccount)
 	s.api("POST /v1/accounts/{account_id}/lockdown", "lockdown", s.handleLockdown)
+	s.webhookRoutes()
+	s.caseRoutes()
 	s.api("/v1/", "unknown", func(w http.ResponseWriter, r *http.Request) *result {
 		if allow := allowedMethod(r.URL.Path); allow != "" {
 			w.Header().Set("Allow", allow)
@@ -101,8 +108,16 @@ func (s *Server) routes() {
 
 // allowedMethod returns the method an API path takes, "" for no such path.
 func allowedMethod(path string) string {
+	parts := strings.Split(strings.TrimPrefix(path, "/v1/"), "/")
 	switch {
 	case path == "/v1/risk", path == "/v1/events":
+		return http.MethodPost
+	case path == "/v1/cases":
+		return http.MethodGet
+	case len(parts) == 2 && parts[0] == "cases" && parts[1] != "":
+		return "GET, PATCH"
+	case len(parts) == 3 && parts[0] == "cases" && parts[2] == "notes",
+		len(parts) == 3 && parts[0] == "orders" && (parts[2] == "release" || parts[2] == "cancel"):
 		return http.MethodPost
 	case strings.HasPrefix(path, "/v1/accounts/"):
 		rest := strings.TrimPrefix(path, "/v1/accounts/")

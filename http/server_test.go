@@ -33,6 +33,7 @@ type api struct {
 	url  string
 	wrap func(mamori.RiskService) mamori.RiskService
 	cfg  func(*mhttp.Config)
+	now  func() time.Time // the wall clock of case deadlines (nil: real)
 }
 
 func startAPI(t *testing.T, opts ...func(*api)) *api {
@@ -53,7 +54,7 @@ func (a *api) start() {
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	a.eng, err = engine.Open(ctx, log, a.dir, engine.Options{Networks: networks(a.t)})
+	a.eng, err = engine.Open(ctx, log, a.dir, engine.Options{Networks: networks(a.t), Now: a.now})
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func (a *api) start() {
 	if a.wrap != nil {
 		svc = a.wrap(svc)
 	}
-	cfg := mhttp.Config{Service: svc, APIKey: testKey, Healthy: a.eng.Err, OpenAPI: mhttp.OpenAPI}
+	cfg := mhttp.Config{Service: svc, Cases: a.eng, APIKey: testKey, Healthy: a.eng.Err, OpenAPI: mhttp.OpenAPI}
 	if a.cfg != nil {
 		a.cfg(&cfg)
 	}
@@ -589,6 +590,8 @@ func TestWrongMethodOnAKnownPathGets405(t *testing.T) {
 		{"PUT", "/v1/events", "POST"},
 		{"DELETE", "/v1/accounts/a-1", "GET"},
 		{"GET", "/v1/accounts/a-1/lockdown", "POST"},
+		{"DELETE", "/v1/cases/c-1", "GET, PATCH"},
+		{"GET", "/v1/orders/o-1/release", "POST"},
 	} {
 		status, body := a.call(tt.method, tt.path, nil)
 		if status != 405 || decodeError(t, body).Error.Code != "method_not_allowed" {

@@ -5,6 +5,7 @@ package memlog
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 
 	"github.com/mamori-dev/mamori"
@@ -15,7 +16,8 @@ import (
 type Log struct {
 	mu        sync.Mutex
 	decisions map[string][]byte
-	records   []mamori.LogRecord // kept only with KeepEvents
+	orders    map[string]string  // order id -> account key
+	records   []mamori.LogRecord // kept only with keepEvents
 	keep      bool
 }
 
@@ -25,7 +27,7 @@ var _ mamori.EventLog = (*Log)(nil)
 // kept too, so that the log can be replayed; without, only each event's
 // decision is kept, which is enough to answer repeats.
 func New(keepEvents bool) *Log {
-	return &Log{decisions: make(map[string][]byte), keep: keepEvents}
+	return &Log{decisions: make(map[string][]byte), orders: make(map[string]string), keep: keepEvents}
 }
 
 // Append implements mamori.EventLog; done is called before it returns.
@@ -33,6 +35,12 @@ func (l *Log) Append(rec mamori.LogRecord, done func(error)) {
 	if rec.ID != "" {
 		l.mu.Lock()
 		l.decisions[rec.ID] = rec.Decision
+		if rec.Type == mamori.OrderPlaced {
+			var ev mamori.Event
+			if json.Unmarshal(rec.Event, &ev) == nil {
+				l.orders[ev.Properties.OrderID] = rec.Account
+			}
+		}
 		if l.keep {
 			l.records = append(l.records, rec)
 		}
@@ -57,6 +65,28 @@ func (l *Log) Count(context.Context) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return int64(len(l.decisions)), nil
+}
+
+// AccountEvents implements mamori.EventLog; without kept events it
+// returns none.
+func (l *Log) AccountEvents(_ context.Context, account string, limit int) ([]mamori.LogRecord, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []mamori.LogRecord
+	for i := len(l.records) - 1; i >= 0 && len(out) < limit; i-- {
+		if l.records[i].Account == account {
+			out = append(out, l.records[i])
+		}
+	}
+	return out, nil
+}
+
+// OrderAccount implements mamori.EventLog.
+func (l *Log) OrderAccount(_ context.Context, orderID string) (string, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	a, ok := l.orders[orderID]
+	return a, ok, nil
 }
 
 // Replay implements mamori.EventLog. Without kept events there is

@@ -12,6 +12,9 @@ import (
 const (
 	// riskHalfLife is how fast the account's risk fades without new signs.
 	riskHalfLife = 7 * 24 * time.Hour
+	// fastRedemption: a gift card spent this soon after it was bought
+	// went to someone waiting for it.
+	fastRedemption = time.Hour
 	// challengeMetDiscount scales a session's sign-in risk once it meets
 	// its challenge.
 	challengeMetDiscount = 0.7
@@ -39,7 +42,9 @@ func Apply(st *State, in *Input, d *mamori.Decision) {
 	st.Risk = round(st.Risk)
 
 	applyEvent(st, in, d)
-	if d.CaseID != "" {
+	if ev.Type == mamori.CaseUpdated {
+		updateCase(st, ev)
+	} else if d.CaseID != "" {
 		joinCase(st, ev, d)
 	}
 	for _, a := range d.Actions {
@@ -81,7 +86,7 @@ func applyEvent(st *State, in *Input, d *mamori.Decision) {
 		if s != nil && d.Decision == mamori.Allow {
 			// A met step-up is evidence for the owner, but one-time codes
 			// get relayed: the session keeps most of its risk.
-			if !s.Verified {
+			if !s.Verified && s.SignInRisk == s.StartRisk {
 				s.SignInRisk *= challengeMetDiscount
 			}
 			s.Verified = true
@@ -123,6 +128,11 @@ func applyEvent(st *State, in *Input, d *mamori.Decision) {
 	case mamori.OrderReleased:
 		if o := st.Order(p.OrderID); o != nil && o.Status == OrderHeldStatus {
 			o.Status = OrderPlacedStatus
+			// The store's team vouched for the order: its session's device
+			// is the owner's after all.
+			if os := st.Session(o.SessionID); os != nil {
+				st.Suspect = forgetKey(st.Suspect, os.DeviceID)
+			}
 		}
 	case mamori.PaymentDeclined:
 		if o := st.Order(p.OrderID); o != nil {
@@ -134,13 +144,17 @@ func applyEvent(st *State, in *Input, d *mamori.Decision) {
 	case mamori.PaymentSettled:
 		if o := st.Order(p.OrderID); o != nil {
 			o.Settled = true
+			o.Descriptor = p.Descriptor
 		}
 	case mamori.GiftCardRedeemed:
 		if o := st.Order(p.OrderID); o != nil {
 			o.Redeemed = true
+			o.FastRedeemed = ev.Time.Sub(o.Time) < fastRedemption
 		}
 	}
-	if isSecurityChange(ev.Type) && d.Decision == mamori.Allow {
+	// A challenged change goes through once the challenge is met (a
+	// failed one ends the session): count it either way.
+	if isSecurityChange(ev.Type) && (d.Decision == mamori.Allow || d.Decision == mamori.Challenge) {
 		st.recordChange(in, s)
 	}
 	// A challenge on any step means the session counts as not signed in
@@ -194,9 +208,15 @@ func (st *State) recordChange(in *Input, s *Session) {
 		}
 	}
 	if s != nil {
-		s.Changes++
-		if ev.Type == mamori.PaymentMethodAdded || ev.Type == mamori.AddressAdded {
+		switch ev.Type {
+		case mamori.PaymentMethodAdded:
 			s.NewPayment = true
+			s.NewMethods = appendBounded(s.NewMethods, ev.Properties.MethodID)
+		case mamori.AddressAdded:
+			s.NewPayment = true
+			s.NewAddresses = appendBounded(s.NewAddresses, ev.Properties.AddressID)
+		default:
+			s.Changes++
 		}
 	}
 }
@@ -251,12 +271,43 @@ func joinCase(st *State, ev *mamori.Event, d *mamori.Decision) {
 		st.Cases = append(st.Cases, mamori.Case{
 			ID: d.CaseID, AccountID: st.AccountID, Status: mamori.CaseOpen,
 			Opened: ev.Time, Reason: reason,
+			History: []mamori.CaseChange{{Status: mamori.CaseOpen, By: "mamori", At: ev.Time}},
 		})
 		c = &st.Cases[len(st.Cases)-1]
 	}
 	c.EventIDs = append(c.EventIDs, ev.ID)
 	if s := st.Session(ev.SessionID); s != nil && d.Decision != mamori.Allow {
-		st.suspect(s)
+		// What a session that ends in a case taught the account is not
+		// familiar any more; only a session that looked taken over from
+		// its sign-in marks its device as the attacker's.
+		st.forgetSession(s)
+		if s.StartRisk >= riskySessionAt || s.NoSignIn || hasReasonCode(d, ReasonSessionHijacked) {
+			st.suspect(s)
+		}
+	}
+}
+
+// updateCase applies an analyst's change or note to a case.
+func updateCase(st *State, ev *mamori.Event) {
+	p := &ev.Properties
+	for i := range st.Cases {
+		c := &st.Cases[i]
+		if c.ID != p.CaseID {
+			continue
+		}
+		if p.Status != "" || p.Assignee != "" {
+			if p.Status != "" {
+				c.Status = p.Status
+			}
+			if p.Assignee != "" {
+				c.Assignee = p.Assignee
+			}
+			c.History = append(c.History, mamori.CaseChange{Status: c.Status, Assignee: c.Assignee, By: p.By, At: ev.Time})
+		}
+		if p.Note != "" {
+			c.Notes = append(c.Notes, mamori.CaseNote{By: p.By, At: ev.Time, Text: p.Note})
+		}
+		return
 	}
 }
 
@@ -264,6 +315,14 @@ func joinCase(st *State, ev *mamori.Event, d *mamori.Decision) {
 // network are no longer familiar, and signing in from that device again
 // is refused while the account has a case.
 func (st *State) suspect(s *Session) {
+	if s.DeviceID != "" && find(st.Devices, s.DeviceID) == nil {
+		st.Suspect = see(st.Suspect, s.DeviceID, s.LastSeen)
+	}
+}
+
+// forgetSession drops the device, network and browser a session brought,
+// if the account first saw them in it.
+func (st *State) forgetSession(s *Session) {
 	forget := func(list []Seen, key string) []Seen {
 		out := list[:0]
 		for _, x := range list {
@@ -278,9 +337,6 @@ func (st *State) suspect(s *Session) {
 	st.ASNs = forget(st.ASNs, s.ASN)
 	st.Browsers = forget(st.Browsers, s.Browser)
 	st.Agents = forget(st.Agents, s.UserAgent)
-	if s.DeviceID != "" && find(st.Devices, s.DeviceID) == nil {
-		st.Suspect = see(st.Suspect, s.DeviceID, s.LastSeen)
-	}
 }
 
 func applyAction(st *State, ev *mamori.Event, a mamori.Action) {
@@ -312,6 +368,32 @@ func applyAction(st *State, ev *mamori.Event, a mamori.Action) {
 			}
 		}
 	}
+}
+
+func appendBounded(list []string, v string) []string {
+	if v == "" || len(list) >= 8 {
+		return list
+	}
+	return append(list, v)
+}
+
+func forgetKey(list []Seen, key string) []Seen {
+	out := list[:0]
+	for _, x := range list {
+		if x.Key != key {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func hasReasonCode(d *mamori.Decision, code string) bool {
+	for _, r := range d.Reasons {
+		if r.Code == code {
+			return true
+		}
+	}
+	return false
 }
 
 func prefixOf(ip string) string {

@@ -94,6 +94,9 @@ func Decide(st *State, in *Input) mamori.Decision {
 	case mamori.AccountLockedDown:
 		fs = append(fs, factor{code: ReasonLockdown, weight: 1, detail: ev.Properties.Reason})
 		outcome, situation = mamori.Deny, SituationLockdown
+	case mamori.CaseUpdated:
+		return mamori.Decision{EventID: ev.ID, Decision: mamori.Allow, Reasons: []mamori.Reason{},
+			Actions: []mamori.Action{}, CaseID: ev.Properties.CaseID}
 	}
 	if st.Locked && outcome != mamori.Deny && needsOpenAccount(ev.Type) {
 		fs = append(fs, factor{code: ReasonAccountLocked, weight: 1})
@@ -173,16 +176,23 @@ func sessionFactors(st *State, in *Input) []factor {
 		fs = append(fs, factor{code: ReasonRiskySession, weight: w})
 	}
 	if s.ASN != "" && in.ASNKey() != "" && s.ASN != in.ASNKey() {
-		// Phones move between home Wi-Fi and their carrier mid-session;
-		// a move to a hosting network, or abroad, is another matter.
-		w := 0.2
-		if in.Network.Type == enrich.Hosting || (in.Network.Country != "" && find(st.Countries, in.Network.Country) == nil) {
+		// Phones move between home Wi-Fi and their carrier mid-session,
+		// and VPN users in and out of their VPN; a move to a network the
+		// account never used, a hosting one or abroad, is another matter.
+		w := 0.0
+		switch {
+		case find(st.ASNs, in.ASNKey()) != nil:
+		case in.Network.Type == enrich.Hosting || (in.Network.Country != "" && find(st.Countries, in.Network.Country) == nil):
 			w = 0.6
+		default:
+			w = 0.2
 		}
-		fs = append(fs, factor{code: ReasonSessionNetworkMoved, weight: w, detail: in.Network.Org})
+		if w > 0 {
+			fs = append(fs, factor{code: ReasonSessionNetworkMoved, weight: w, detail: in.Network.Org})
+		}
 	}
 	if s.Changes > 0 && ev.Type == mamori.OrderPlaced {
-		fs = append(fs, factor{code: ReasonRecentChange, weight: 0.3})
+		fs = append(fs, factor{code: ReasonRecentChange, weight: 0.15})
 	}
 	return fs
 }
@@ -193,17 +203,26 @@ func orderFactors(st *State, in *Input) []factor {
 	var fs []factor
 	gift := p.HasGiftCard()
 	digital := gift || p.HasDigital()
+	s := st.Session(ev.SessionID)
+	// In a session that signed in as the owner usually does (a known
+	// device, a familiar network, no recent change made from a new
+	// device), buying gift cards for new people is what owners do in
+	// December: the buying pattern alone counts half.
+	pattern := 1.0
+	if s != nil && !s.NewDevice && !s.NoSignIn && !s.Hosting && s.StartRisk < riskySessionAt/2 && !recentChangeFromNewDevice(st, ev.Time) {
+		pattern = 0.5
+	}
 	switch {
 	case gift:
-		fs = append(fs, factor{code: ReasonGiftCard, weight: 0.35})
+		fs = append(fs, factor{code: ReasonGiftCard, weight: 0.35 * pattern})
 	case digital:
-		fs = append(fs, factor{code: ReasonDigitalGoods, weight: 0.2})
+		fs = append(fs, factor{code: ReasonDigitalGoods, weight: 0.2 * pattern})
 	}
 	if r := Recipient(p); r != "" && r != st.Email {
 		// A recipient is familiar once used a week ago or more: an attacker
 		// sending one card a day does not make his address familiar.
-		if s := find(st.Recipient, r); s == nil || ev.Time.Sub(s.First) < familiarAfter {
-			fs = append(fs, factor{code: ReasonNewRecipient, weight: 0.35})
+		if seen := find(st.Recipient, r); seen == nil || ev.Time.Sub(seen.First) < familiarAfter {
+			fs = append(fs, factor{code: ReasonNewRecipient, weight: 0.35 * pattern})
 		}
 		switch n := in.Crowd.RecipientAccounts; {
 		case n >= 3:
@@ -212,34 +231,36 @@ func orderFactors(st *State, in *Input) []factor {
 			fs = append(fs, factor{code: ReasonRecipientShared, weight: 0.5, detail: strconv.Itoa(n) + " other accounts"})
 		}
 	}
-	s := st.Session(ev.SessionID)
 	if s != nil {
 		if s.NewDevice && (digital || s.NewPayment) {
-			fs = append(fs, factor{code: ReasonNewDeviceSession, weight: 0.3})
+			fs = append(fs, factor{code: ReasonNewDeviceSession, weight: 0.2})
 		}
-		if s.Hosting && digital {
-			fs = append(fs, factor{code: ReasonHostingNetwork, weight: 0.25})
+		newAddress := p.Delivery != nil && p.Delivery.AddressID != "" && slices.Contains(s.NewAddresses, p.Delivery.AddressID)
+		if s.Hosting && (digital || newAddress) {
+			fs = append(fs, factor{code: ReasonHostingNetwork, weight: 0.3})
 		}
 		if gift && s.SmallOrder {
-			fs = append(fs, factor{code: ReasonCardTest, weight: 0.3})
+			fs = append(fs, factor{code: ReasonCardTest, weight: 0.3 * pattern})
 		}
 		if s.Declines > 0 {
 			fs = append(fs, factor{code: ReasonDeclines, weight: 0.3})
 		}
-		if s.NewPayment {
-			fs = append(fs, factor{code: ReasonNewPaymentOrAddress, weight: 0.35})
+		// Shipping to an address added in the same session is the drop
+		// address of a takeover; paying with a card added in it, less so.
+		if newAddress {
+			fs = append(fs, factor{code: ReasonShipToNewAddress, weight: 0.35})
+		} else if p.Payment != nil && p.Payment.MethodID != "" && slices.Contains(s.NewMethods, p.Payment.MethodID) {
+			fs = append(fs, factor{code: ReasonNewPaymentOrAddress, weight: 0.2})
 		}
 	}
 	if n := in.Crowd.DeviceAccounts; n >= 3 {
 		fs = append(fs, factor{code: ReasonSharedDevice, weight: 0.4, detail: strconv.Itoa(n) + " other accounts"})
 	}
-	if digital {
-		for _, c := range st.Changes {
-			if c.NewDevice && ev.Time.Sub(c.Time) < 14*24*time.Hour && c.Type != mamori.PasswordChanged {
-				fs = append(fs, factor{code: ReasonRecentChangeNewDev, weight: 0.5, detail: c.Type})
-				break
-			}
-		}
+	if c := st.OpenCase(); c != nil && digital && ev.Time.Sub(c.Opened) < openCaseHold {
+		fs = append(fs, factor{code: ReasonOpenCase, weight: 0.4, detail: c.ID})
+	}
+	if digital && recentChangeFromNewDevice(st, ev.Time) {
+		fs = append(fs, factor{code: ReasonRecentChangeNewDev, weight: 0.6})
 	}
 	if gift {
 		n, value := 0, p.AmountValue()
@@ -250,23 +271,51 @@ func orderFactors(st *State, in *Input) []factor {
 			}
 		}
 		if n >= 2 {
-			fs = append(fs, factor{code: ReasonGiftCardVelocity, weight: 0.3, detail: strconv.Itoa(n+1) + " in 24 hours"})
+			fs = append(fs, factor{code: ReasonGiftCardVelocity, weight: 0.2 * pattern, detail: strconv.Itoa(n+1) + " in 24 hours"})
 		}
 		if habit := giftCardHabit(st, ev.Time); value > max(3*habit, 20000) {
-			fs = append(fs, factor{code: ReasonGiftCardValue, weight: 0.3, detail: "¥" + strconv.FormatInt(value, 10)})
+			fs = append(fs, factor{code: ReasonGiftCardValue, weight: 0.2 * pattern, detail: "¥" + strconv.FormatInt(value, 10)})
 		}
 	}
 	if amt := p.AmountValue(); st.OrderCount >= 3 && amt > 3*st.MaxOrder && amt > 10000 {
 		fs = append(fs, factor{code: ReasonAmountUnusual, weight: 0.25})
 	}
 	for _, o := range st.Orders {
-		if o.Hidden && !o.Time.Before(ev.Time.Add(-velocityWindow)) {
+		if o.Hidden && ev.Time.Sub(o.Time) < hiddenWindow {
 			fs = append(fs, factor{code: ReasonOrdersHidden, weight: 0.3})
 			break
 		}
 	}
+	if gift {
+		for _, o := range st.Orders {
+			if o.FastRedeemed && ev.Time.Sub(o.Time) < hiddenWindow {
+				fs = append(fs, factor{code: ReasonFastRedemption, weight: 0.45})
+				break
+			}
+		}
+	}
 	return fs
 }
+
+// recentChangeFromNewDevice reports a change of e-mail, second factor or
+// trusted devices in the last two weeks made from a device then new.
+func recentChangeFromNewDevice(st *State, t time.Time) bool {
+	for _, c := range st.Changes {
+		if c.NewDevice && t.Sub(c.Time) < 14*24*time.Hour && c.Type != mamori.PasswordChanged &&
+			c.Type != mamori.PaymentMethodAdded && c.Type != mamori.AddressAdded {
+			return true
+		}
+	}
+	return false
+}
+
+// hiddenWindow is how far back hidden orders and gift cards spent at once
+// count against a new order.
+const hiddenWindow = 7 * 24 * time.Hour
+
+// openCaseHold is how long after a case opens the account's digital
+// orders count as suspect.
+const openCaseHold = 48 * time.Hour
 
 // familiarAfter is how long ago a recipient must first have been used to
 // count as one the account knows.

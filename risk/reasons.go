@@ -39,6 +39,9 @@ const (
 	ReasonGiftCardValue       = "gift_card_value_24h"
 	ReasonNewPaymentOrAddress = "new_payment_or_address_in_session"
 	ReasonSharedDevice        = "device_used_by_other_accounts"
+	ReasonOpenCase            = "open_fraud_case"
+	ReasonShipToNewAddress    = "ship_to_address_added_in_session"
+	ReasonFastRedemption      = "gift_cards_redeemed_at_once"
 )
 
 // reasonText is the plain-words message of each code.
@@ -77,8 +80,11 @@ var reasonText = map[string]string{
 	ReasonRecipientShared:     "other accounts sent gift cards or digital goods to this recipient recently",
 	ReasonRecentChangeNewDev:  "a device first seen in the last two weeks changed e-mail, second factor or trusted devices",
 	ReasonGiftCardValue:       "the value of gift cards in 24 hours is far above this account's habit",
-	ReasonNewPaymentOrAddress: "a new payment method or address was added in this session",
+	ReasonNewPaymentOrAddress: "paid with a payment method added in this session",
+	ReasonShipToNewAddress:    "shipped to an address added in this session",
+	ReasonFastRedemption:      "gift cards of this account were spent within the hour they were bought",
 	ReasonSharedDevice:        "this device id was used by several other accounts",
+	ReasonOpenCase:            "the account has a fraud case opened in the last two days",
 }
 
 // ReasonCodes lists every code with its message, for documentation.

@@ -30,7 +30,7 @@ const (
 	minSeenRatio = 0.05
 	// hostingRatio is how much likelier an attacker than an owner signs
 	// in from a hosting or VPN network the owner never used.
-	hostingRatio = 6
+	hostingRatio = 10
 	// Population shares assumed while the crowd has counted none (a new
 	// installation): a country is shared by many, a network by some.
 	defaultASNShare     = 0.02
@@ -100,7 +100,9 @@ func signIn(st *State, in *Input) (float64, []factor) {
 		fs = append(fs, factor{code: ReasonAccountLocked, weight: 1})
 	}
 	if d := ev.Context.DeviceID; d != "" && find(st.Suspect, d) != nil && st.OpenCase() != nil {
-		fs = append(fs, factor{code: ReasonSuspectDevice, weight: 1})
+		// Not a refusal: the owner may have been wrongly suspected, and
+		// a met challenge lets the case's team sort it out.
+		add(ReasonSuspectDevice, 100, "", true)
 	}
 	odds := priorAttack / (1 - priorAttack) * lr
 	return odds / (1 + odds), fs

@@ -108,6 +108,9 @@ type Session struct {
 	Browser    string
 	Hosting    bool
 	NewPayment bool // a payment method or address was added in it
+	// NewAddresses and NewMethods were added in the session.
+	NewAddresses []string
+	NewMethods   []string
 }
 
 // Order status values.
@@ -134,7 +137,28 @@ type Order struct {
 	Hidden    bool
 	Settled   bool
 	Redeemed  bool
-	Risky     bool // placed in a session mamori judged suspicious
+	// FastRedeemed: a gift card spent within an hour of its purchase.
+	FastRedeemed bool
+	// Descriptor is the merchant name on the customer's statement.
+	Descriptor string
+	Risky      bool // placed in a session mamori judged suspicious
+}
+
+// CaseOrders lists the account's orders placed since t, as a case shows
+// them.
+func (s *State) CaseOrders(since time.Time) []mamori.CaseOrder {
+	var out []mamori.CaseOrder
+	for _, o := range s.Orders {
+		if o.Time.Before(since) {
+			continue
+		}
+		out = append(out, mamori.CaseOrder{
+			OrderID: o.ID, Time: o.Time, Amount: o.Amount, Currency: o.Currency, GiftCard: o.GiftCard,
+			Status: o.Status, Hidden: o.Hidden, Settled: o.Settled, Redeemed: o.Redeemed,
+			Descriptor: o.Descriptor,
+		})
+	}
+	return out
 }
 
 // Known reports whether the account has any history to compare with.
@@ -245,6 +269,8 @@ func (s *State) View() mamori.Account {
 			a.OpenCaseIDs = append(a.OpenCaseIDs, c.ID)
 		}
 		c.EventIDs = append([]string{}, c.EventIDs...)
+		c.History = append([]mamori.CaseChange{}, c.History...)
+		c.Notes = append([]mamori.CaseNote{}, c.Notes...)
 		a.Cases = append(a.Cases, c)
 	}
 	return a

@@ -21,17 +21,10 @@ const (
 	seedTeaPrice  = 530
 )
 
-// Device is one browser or app install as the store sees it.
-type Device struct {
-	ID        string
-	UserAgent string
-	Language  string
-}
-
 var (
-	hanaLaptop = Device{"dev-hana-laptop-7f3a", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", "ja-JP,ja;q=0.9,en;q=0.8"}
-	hanaPhone  = Device{"dev-hana-iphone-91c2", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", "ja-JP"}
-	attacker   = Device{"dev-b8e0c4d1", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36", "ja,en-US;q=0.7"}
+	hanaLaptop = Device{ID: "dev-hana-laptop-7f3a", UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", Language: "ja-JP,ja;q=0.9,en;q=0.8"}
+	hanaPhone  = Device{ID: "dev-hana-iphone-91c2", UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1", Language: "ja-JP"}
+	attacker   = Device{ID: "dev-b8e0c4d1", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36", Language: "ja,en-US;q=0.7"}
 )
 
 // Network addresses of the story: the customer's home line (OCN, a

@@ -242,6 +242,46 @@ func (l *Log) Decision(ctx context.Context, id string) ([]byte, bool, error) {
 	return d, true, nil
 }
 
+// AccountEvents implements mamori.EventLog.
+func (l *Log) AccountEvents(ctx context.Context, account string, limit int) ([]Record, error) {
+	rows, err := l.reader.QueryContext(ctx, `SELECT seq, id, account, type, time, event, decision FROM events
+		WHERE account = ? ORDER BY seq DESC LIMIT ?`, account, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read events of %s: %w", account, err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		var seq int64
+		var at string
+		if err := rows.Scan(&seq, &r.ID, &r.Account, &r.Type, &at, &r.Event, &r.Decision); err != nil {
+			return nil, fmt.Errorf("read events of %s: %w", account, err)
+		}
+		r.Seq = uint64(seq)
+		if r.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("read events of %s: time %q: %w", account, at, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// OrderAccount implements mamori.EventLog.
+func (l *Log) OrderAccount(ctx context.Context, orderID string) (string, bool, error) {
+	var account string
+	err := l.reader.QueryRowContext(ctx, `SELECT account FROM events
+		WHERE type = 'order.placed' AND json_extract(event, '$.properties.order_id') = ?
+		ORDER BY seq DESC LIMIT 1`, orderID).Scan(&account)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("find order %s: %w", orderID, err)
+	}
+	return account, true, nil
+}
+
 // MaxSeq returns the highest sequence in the log, 0 when empty.
 func (l *Log) MaxSeq(ctx context.Context) (uint64, error) {
 	var n sql.NullInt64

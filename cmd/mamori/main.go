@@ -20,6 +20,8 @@ usage:
   mamori serve   [--addr 127.0.0.1:8080] [--data ./mamori-data] [--api-key KEY | --insecure-dev]
   mamori demo    replay the seed story against mamori on a temporary store
   mamori bench   [--clients 32] [--duration 10s] [--path /v1/risk] [--url URL]
+  mamori simulate [--seed N] [--accounts 3000] [--history-days 60] [--days 30] [--url URL --api-key K] [--out events.jsonl]
+  mamori eval    [--seeds 1,2,3] [--accounts 3000] [--history-days 60] [--days 30] [--url URL --api-key K] [--json] [--plot scores.svg]
   mamori version
 `
 
@@ -55,6 +57,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return demoCommand(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchCommand(ctx, args[1:], stdout, stderr)
+	case "simulate":
+		return simulateCommand(ctx, args[1:], stdout, stderr)
+	case "eval":
+		return evalCommand(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "mamori", version())
 		return nil

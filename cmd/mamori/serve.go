@@ -18,6 +18,7 @@ import (
 	mhttp "github.com/mamori-dev/mamori/http"
 	"github.com/mamori-dev/mamori/risk"
 	"github.com/mamori-dev/mamori/sqlite"
+	"github.com/mamori-dev/mamori/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -89,9 +90,14 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 	reg.MustRegister(commitSize, commitTime)
 
 	start := time.Now()
+	committed := make(chan struct{}, 1) // wakes the webhook dispatcher
 	store, err := sqlite.Open(ctx, cfg.Data, sqlite.Options{OnCommit: func(n int, took time.Duration) {
 		commitSize.Observe(float64(n))
 		commitTime.Observe(took.Seconds())
+		select {
+		case committed <- struct{}{}:
+		default:
+		}
 	}})
 	if err != nil {
 		return err
@@ -119,10 +125,15 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 		return err
 	}
 	log.Info("store open", "data", cfg.Data, "took", time.Since(start).Round(time.Millisecond))
+	hooks := webhook.New(store.Webhooks(), webhook.Options{Logger: log, Committed: committed})
+	if err := hooks.Start(); err != nil {
+		eng.Close()
+		return fmt.Errorf("start webhooks: %w", err)
+	}
 
 	api := mhttp.New(mhttp.Config{
-		Service: eng, APIKey: cfg.APIKey, Insecure: cfg.Insecure,
-		Healthy: eng.Err, Registry: reg, Logger: log, OpenAPI: mhttp.OpenAPI,
+		Service: eng, Cases: eng, APIKey: cfg.APIKey, Insecure: cfg.Insecure,
+		Healthy: eng.Err, Registry: reg, Logger: log, OpenAPI: mhttp.OpenAPI, Webhooks: hooks,
 	})
 	srv := &http.Server{
 		Handler:           api,
@@ -134,6 +145,7 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		hooks.Close()
 		eng.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
@@ -147,6 +159,7 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 	select {
 	case <-ctx.Done():
 	case err := <-served:
+		hooks.Close()
 		eng.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -154,6 +167,7 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 	shutCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	shutErr := srv.Shutdown(shutCtx)
+	hooks.Close()
 	if err := eng.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
