@@ -54,7 +54,6 @@ var Browsers = []Browser{
 // Browser indexes by kind, with weights by how common they are in Japan.
 var (
 	desktopBrowsers = []int{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 11}
-	phoneBrowsers   = []int{6, 6, 6, 6, 6, 6, 7, 8, 8, 8, 8}
 	tabletBrowsers  = []int{9, 10, 10}
 	iPhoneBrowsers  = []int{6, 6, 6, 7}
 	androidBrowsers = []int{8}

@@ -39,15 +39,6 @@ var categories = []Category{
 	{CatGiftCards, 0.03, 1000, 10000, true, nil},
 }
 
-func categoryByName(name string) *Category {
-	for i := range categories {
-		if categories[i].Name == name {
-			return &categories[i]
-		}
-	}
-	panic("sim: no category " + name)
-}
-
 // giftAmounts are the round values of the store's e-gift cards.
 var giftAmounts = []int64{1000, 3000, 3000, 5000, 5000, 5000, 10000, 10000}
 
