@@ -63,6 +63,8 @@ func startChild(t *testing.T, dir string) *child {
 		t.Fatal(err)
 	}
 	go func() { c.exited <- cmd.Wait() }()
+	// A test that fails half-way must not leave its server running.
+	t.Cleanup(func() { cmd.Process.Kill() })
 	lines := bufio.NewScanner(stdout)
 	found := make(chan string, 1)
 	go func() {
