@@ -4,7 +4,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mamori-dev/mamori"
@@ -18,9 +17,7 @@ const (
 	// riskySessionAt marks a session whose sign-in alone makes the
 	// protective bundle appropriate when an order in it goes to review.
 	riskySessionAt = 0.40
-	smallOrderMax  = 1000 // yen: an order this small before a big one looks like a card test
 	failureWindow  = time.Hour
-	velocityWindow = 24 * time.Hour
 )
 
 // factor is one reason with its weight in the score.
@@ -77,8 +74,8 @@ func Decide(st *State, in *Input) mamori.Decision {
 			outcome, situation = mamori.Deny, denySituation(fs)
 			break
 		}
-		fs = append(fs, orderFactors(st, in)...)
-		if score(fs) >= ReviewAt {
+		scored, fs = orderScore(st, in, st.Session(ev.SessionID))
+		if scored >= ReviewAt {
 			outcome = mamori.Review
 			if s := st.Session(ev.SessionID); s == nil || s.SignInRisk >= riskySessionAt || s.NoSignIn || s.NewDevice {
 				situation = SituationRiskyOrder
@@ -195,158 +192,6 @@ func sessionFactors(st *State, in *Input) []factor {
 		fs = append(fs, factor{code: ReasonRecentChange, weight: 0.15})
 	}
 	return fs
-}
-
-func orderFactors(st *State, in *Input) []factor {
-	ev := in.Event
-	p := &ev.Properties
-	var fs []factor
-	gift := p.HasGiftCard()
-	digital := gift || p.HasDigital()
-	s := st.Session(ev.SessionID)
-	// In a session that signed in as the owner usually does (a known
-	// device, a familiar network, no recent change made from a new
-	// device), buying gift cards for new people is what owners do in
-	// December: the buying pattern alone counts half.
-	pattern := 1.0
-	if s != nil && !s.NewDevice && !s.NoSignIn && !s.Hosting && s.StartRisk < riskySessionAt/2 && !recentChangeFromNewDevice(st, ev.Time) {
-		pattern = 0.5
-	}
-	switch {
-	case gift:
-		fs = append(fs, factor{code: ReasonGiftCard, weight: 0.35 * pattern})
-	case digital:
-		fs = append(fs, factor{code: ReasonDigitalGoods, weight: 0.2 * pattern})
-	}
-	if r := Recipient(p); r != "" && r != st.Email {
-		// A recipient is familiar once used a week ago or more: an attacker
-		// sending one card a day does not make his address familiar.
-		if seen := find(st.Recipient, r); seen == nil || ev.Time.Sub(seen.First) < familiarAfter {
-			fs = append(fs, factor{code: ReasonNewRecipient, weight: 0.35 * pattern})
-		}
-		switch n := in.Crowd.RecipientAccounts; {
-		case n >= 3:
-			fs = append(fs, factor{code: ReasonRecipientShared, weight: 0.85, detail: strconv.Itoa(n) + " other accounts"})
-		case n >= 1:
-			fs = append(fs, factor{code: ReasonRecipientShared, weight: 0.5, detail: strconv.Itoa(n) + " other accounts"})
-		}
-	}
-	if s != nil {
-		if s.NewDevice && (digital || s.NewPayment) {
-			fs = append(fs, factor{code: ReasonNewDeviceSession, weight: 0.2})
-		}
-		newAddress := p.Delivery != nil && p.Delivery.AddressID != "" && slices.Contains(s.NewAddresses, p.Delivery.AddressID)
-		if s.Hosting && (digital || newAddress) {
-			fs = append(fs, factor{code: ReasonHostingNetwork, weight: 0.3})
-		}
-		if gift && s.SmallOrder {
-			fs = append(fs, factor{code: ReasonCardTest, weight: 0.3 * pattern})
-		}
-		if s.Declines > 0 {
-			fs = append(fs, factor{code: ReasonDeclines, weight: 0.3})
-		}
-		// Shipping to an address added in the same session is the drop
-		// address of a takeover; paying with a card added in it, less so.
-		if newAddress {
-			fs = append(fs, factor{code: ReasonShipToNewAddress, weight: 0.35})
-		} else if p.Payment != nil && p.Payment.MethodID != "" && slices.Contains(s.NewMethods, p.Payment.MethodID) {
-			fs = append(fs, factor{code: ReasonNewPaymentOrAddress, weight: 0.2})
-		}
-	}
-	if n := in.Crowd.DeviceAccounts; n >= 3 {
-		fs = append(fs, factor{code: ReasonSharedDevice, weight: 0.4, detail: strconv.Itoa(n) + " other accounts"})
-	}
-	if c := st.OpenCase(); c != nil && digital && ev.Time.Sub(c.Opened) < openCaseHold {
-		fs = append(fs, factor{code: ReasonOpenCase, weight: 0.4, detail: c.ID})
-	}
-	if digital && recentChangeFromNewDevice(st, ev.Time) {
-		fs = append(fs, factor{code: ReasonRecentChangeNewDev, weight: 0.6})
-	}
-	if gift {
-		n, value := 0, p.AmountValue()
-		for _, o := range st.Orders {
-			if o.GiftCard && !o.Time.Before(ev.Time.Add(-velocityWindow)) && o.Status != OrderDeniedStatus {
-				n++
-				value += o.Amount
-			}
-		}
-		if n >= 2 {
-			fs = append(fs, factor{code: ReasonGiftCardVelocity, weight: 0.2 * pattern, detail: strconv.Itoa(n+1) + " in 24 hours"})
-		}
-		if habit := giftCardHabit(st, ev.Time); value > max(3*habit, 20000) {
-			fs = append(fs, factor{code: ReasonGiftCardValue, weight: 0.2 * pattern, detail: "¥" + strconv.FormatInt(value, 10)})
-		}
-	}
-	if amt := p.AmountValue(); st.OrderCount >= 3 && amt > 3*st.MaxOrder && amt > 10000 {
-		fs = append(fs, factor{code: ReasonAmountUnusual, weight: 0.25})
-	}
-	for _, o := range st.Orders {
-		if o.Hidden && ev.Time.Sub(o.Time) < hiddenWindow {
-			fs = append(fs, factor{code: ReasonOrdersHidden, weight: 0.3})
-			break
-		}
-	}
-	if gift {
-		for _, o := range st.Orders {
-			if o.FastRedeemed && ev.Time.Sub(o.Time) < hiddenWindow {
-				fs = append(fs, factor{code: ReasonFastRedemption, weight: 0.45})
-				break
-			}
-		}
-	}
-	return fs
-}
-
-// recentChangeFromNewDevice reports a change of e-mail, second factor or
-// trusted devices in the last two weeks made from a device then new.
-func recentChangeFromNewDevice(st *State, t time.Time) bool {
-	for _, c := range st.Changes {
-		if c.NewDevice && t.Sub(c.Time) < 14*24*time.Hour && c.Type != mamori.PasswordChanged &&
-			c.Type != mamori.PaymentMethodAdded && c.Type != mamori.AddressAdded {
-			return true
-		}
-	}
-	return false
-}
-
-// hiddenWindow is how far back hidden orders and gift cards spent at once
-// count against a new order.
-const hiddenWindow = 7 * 24 * time.Hour
-
-// openCaseHold is how long after a case opens the account's digital
-// orders count as suspect.
-const openCaseHold = 48 * time.Hour
-
-// familiarAfter is how long ago a recipient must first have been used to
-// count as one the account knows.
-const familiarAfter = 7 * 24 * time.Hour
-
-// Recipient is the e-mail address an order is delivered to, normalised
-// ("" for none).
-func Recipient(p *mamori.Properties) string {
-	if p.Delivery == nil {
-		return ""
-	}
-	return strings.ToLower(strings.TrimSpace(p.Delivery.RecipientEmail))
-}
-
-// giftCardHabit is the most gift-card value the account spent in any 24
-// hours of the orders it keeps, before t.
-func giftCardHabit(st *State, t time.Time) int64 {
-	var best int64
-	for i, o := range st.Orders {
-		if !o.GiftCard || o.Status == OrderDeniedStatus || !o.Time.Before(t.Add(-velocityWindow)) {
-			continue
-		}
-		var sum int64
-		for _, p := range st.Orders[i:] {
-			if p.GiftCard && p.Status != OrderDeniedStatus && p.Time.Sub(o.Time) < velocityWindow {
-				sum += p.Amount
-			}
-		}
-		best = max(best, sum)
-	}
-	return best
 }
 
 func blocking(fs []factor) bool {

@@ -14,8 +14,9 @@ import (
 // account's owner. The owner's likelihood is learnt from the account's
 // own history, smoothed for short histories: a value never seen has the
 // probability that the owner shows something new, (distinct + 1) /
-// (sign-ins + 2). The attacker is modelled as drawn from the population,
-// more often from hosting networks and from addresses failing across
+// (sign-ins + 1), so an account without history gives no evidence. The
+// attacker is modelled as drawn from the population, more often from
+// hosting networks and from addresses failing across
 // accounts; a value the owner has used is one an attacker shares only by
 // chance, as often as the population does. The ratios multiply with the
 // prior odds of an attack into the score.
@@ -120,8 +121,8 @@ func featureRatio(seen []Seen, v string, n int64, share float64) float64 {
 		owner := float64(s.Count) / total
 		return math.Max(minSeenRatio, math.Max(share, minSeenShare)/owner)
 	}
-	unseen := (float64(len(seen)) + 1) / total
-	return 1 / unseen
+	// An account with no history gives no evidence either way.
+	return (float64(n) + 1) / (float64(len(seen)) + 1)
 }
 
 func or(v, def float64) float64 {
