@@ -70,7 +70,7 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 			fs = append(fs, factor{code: ReasonRiskySession, weight: odds / (1 + odds)})
 		}
 		if s.ASN != "" && in.ASNKey() != "" && s.ASN != in.ASNKey() && find(st.ASNs, in.ASNKey()) == nil {
-			r := 3.0
+			r := 1.5 // phones move from home Wi-Fi to their carrier
 			if in.Network.Type == enrich.Hosting || (in.Network.Country != "" && find(st.Countries, in.Network.Country) == nil) {
 				r = 10
 			}
