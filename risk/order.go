@@ -127,9 +127,16 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 		}
 		// Shipping to an address added in the same session is the drop
 		// address of a takeover; paying with a card added in it, less so.
-		if newAddress {
+		newMethod := p.Payment != nil && p.Payment.MethodID != "" && slices.Contains(s.NewMethods, p.Payment.MethodID)
+		switch {
+		case newAddress && newMethod:
+			// A card and a drop address added, then used at once: the
+			// account-change-then-buy of a takeover.
 			add(ReasonShipToNewAddress, 10, "")
-		} else if p.Payment != nil && p.Payment.MethodID != "" && slices.Contains(s.NewMethods, p.Payment.MethodID) {
+			add(ReasonNewPaymentOrAddress, 3, "")
+		case newAddress:
+			add(ReasonShipToNewAddress, 10, "")
+		case newMethod:
 			add(ReasonNewPaymentOrAddress, 2, "")
 		}
 	}
