@@ -95,11 +95,15 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 		if seen := find(st.Recipient, r); seen == nil || ev.Time.Sub(seen.First) < familiarAfter {
 			burst[ReasonNewRecipient] = 3
 		}
+		// Friends of one family buy for the same niece; a crew sends every
+		// victim's cards to the same few addresses.
 		switch n := in.Crowd.RecipientAccounts; {
 		case n >= 3:
 			add(ReasonRecipientShared, 60, strconv.Itoa(n)+" other accounts")
-		case n >= 1:
-			add(ReasonRecipientShared, 15, strconv.Itoa(n)+" other accounts")
+		case n == 2:
+			add(ReasonRecipientShared, 20, "2 other accounts")
+		case n == 1:
+			add(ReasonRecipientShared, 6, "1 other account")
 		}
 	}
 	newAddress := false
