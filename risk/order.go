@@ -111,7 +111,8 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 		// An address added in the account's first session is its home.
 		newAddress = p.Delivery != nil && p.Delivery.AddressID != "" && slices.Contains(s.NewAddresses, p.Delivery.AddressID) &&
 			s.Started.Sub(st.Created) > 24*time.Hour
-		if s.NewDevice && (digital || s.NewPayment) {
+		newDevice := s.NewDevice
+		if newDevice && (digital || s.NewPayment) {
 			add(ReasonNewDeviceSession, 3, "")
 		}
 		if s.Hosting && (digital || newAddress) {
@@ -121,7 +122,7 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 			// Owners buy a small thing before gift cards too; in a session
 			// that did not sign in as the owner does, it is a card test.
 			r := 1.5
-			if s.NewDevice || s.Hosting || s.StartRisk >= 0.1 || s.NoSignIn {
+			if newDevice || s.Hosting || s.StartRisk >= 0.1 || s.NoSignIn {
 				r = 4
 			}
 			add(ReasonCardTest, r, "")
