@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -32,6 +33,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	url := fs.String("url", "", "target a running server instead of starting one (with --api-key)")
 	key := fs.String("api-key", envOr("MAMORI_API_KEY", ""), "API key of the --url server")
 	baseline := fs.Bool("baseline", true, "also measure the bare handler")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the mamori load (server and clients) to this file")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
 	}
@@ -63,7 +65,19 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		defer func() { cancel(); <-done }()
 		fmt.Fprintf(stdout, "mamori on %s, store in %s (durable: fsync per group commit)\n", target, dir)
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	res, err := runLoad(ctx, target, *key, load, "m")
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return err
 	}
