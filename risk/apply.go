@@ -41,14 +41,29 @@ func Apply(st *State, in *Input, d *mamori.Decision) {
 	}
 	st.Risk = round(st.Risk)
 
+	if l := ev.Context.AcceptLanguage; l != "" {
+		st.AcceptLanguage = l
+	}
+	var ordersBefore map[string]string
+	if d.Has(mamori.NotifyCustomer) {
+		ordersBefore = st.orderStatuses()
+	}
+
 	applyEvent(st, in, d)
 	if ev.Type == mamori.CaseUpdated {
+		was := st.caseStatus(ev.Properties.CaseID)
 		updateCase(st, ev)
+		st.noteCaseOutcome(in, was)
 	} else if d.CaseID != "" {
 		joinCase(st, ev, d)
 	}
 	for _, a := range d.Actions {
 		applyAction(st, ev, a)
+	}
+	// notify_customer is carried out last, whatever its place among the
+	// actions: the message tells what the others did.
+	if ordersBefore != nil {
+		st.notifyCustomer(in, d, ordersBefore)
 	}
 }
 
@@ -123,11 +138,14 @@ func applyEvent(st *State, in *Input, d *mamori.Decision) {
 		}
 	case mamori.OrderCancelled:
 		if o := st.Order(p.OrderID); o != nil {
+			was := o.Status
 			o.Status = OrderCancelledStatus
+			st.noteOrderOutcome(in, o, was)
 		}
 	case mamori.OrderReleased:
 		if o := st.Order(p.OrderID); o != nil && o.Status == OrderHeldStatus {
 			o.Status = OrderPlacedStatus
+			st.noteOrderOutcome(in, o, OrderHeldStatus)
 			// The store's team vouched for the order: its session's device
 			// is the owner's after all.
 			if os := st.Session(o.SessionID); os != nil {
@@ -146,6 +164,8 @@ func applyEvent(st *State, in *Input, d *mamori.Decision) {
 			o.Settled = true
 			o.Descriptor = p.Descriptor
 		}
+	case mamori.MessageRead:
+		st.markRead(p.Note)
 	case mamori.GiftCardRedeemed:
 		if o := st.Order(p.OrderID); o != nil {
 			o.Redeemed = true
@@ -177,6 +197,9 @@ func (st *State) addSession(in *Input, noSignIn bool) *Session {
 		UserAgent: ev.Context.UserAgent, Started: ev.Time, LastSeen: ev.Time,
 		NoSignIn: noSignIn, Verified: true,
 		ASN: in.ASNKey(), Browser: in.BrowserKey(), Hosting: in.Network.Type == enrich.Hosting,
+		// A fixed line the account never used (mobile addresses change all
+		// the time and say little).
+		NewLine:   in.Prefix != "" && in.Network.Type != enrich.Mobile && find(st.Networks, in.Prefix) == nil && st.Known(),
 		NewDevice: ev.Context.DeviceID != "" && find(st.Devices, ev.Context.DeviceID) == nil && st.Known(),
 	})
 	return &st.Sessions[len(st.Sessions)-1]

@@ -113,7 +113,13 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 			s.Started.Sub(st.Created) > 24*time.Hour
 		newDevice := s.NewDevice
 		if newDevice && (digital || s.NewPayment) {
-			add(ReasonNewDeviceSession, 3, "")
+			r := 3.0
+			if s.NewLine {
+				// A new device on a line the account never used: someone
+				// else's home, not the owner's new phone.
+				r = 9
+			}
+			add(ReasonNewDeviceSession, r, "")
 		}
 		if s.Hosting && (digital || newAddress) {
 			add(ReasonHostingNetwork, 4, "")
