@@ -141,6 +141,38 @@ type CaseService interface {
 	CancelOrder(ctx context.Context, orderID, by string) (Account, error)
 }
 
+// Message is one message of the customer's in-app message center, as
+// the store shows it: written in Japanese or English, plain text, never
+// with a link or a web address.
+type Message struct {
+	ID   string    `json:"id"`
+	Time time.Time `json:"time"`
+	// Kind: risky_order, stolen_session, fraud_reported, lockdown,
+	// protective_action, case_resolved_fraud, case_resolved_legit,
+	// order_released, order_cancelled.
+	Kind  string `json:"kind"`
+	Lang  string `json:"lang"`
+	Title string `json:"title"`
+	Body  string `json:"body"`
+	Read  bool   `json:"read"`
+	// CaseID is the case the message is about, to quote to support.
+	CaseID   string   `json:"case_id,omitempty"`
+	OrderIDs []string `json:"order_ids"`
+}
+
+// MessageService is the customer's message center, which stores show in
+// their app. Errors: ENotFound for an unknown account or message,
+// EInvalidEvent for a language other than ja or en.
+type MessageService interface {
+	// Messages lists the account's messages, newest first, in lang ("ja"
+	// or "en"; "" for the language of the account's latest
+	// accept_language).
+	Messages(ctx context.Context, accountID, lang string) ([]Message, error)
+	// MarkRead marks a message read, durably; reading it again is no
+	// error.
+	MarkRead(ctx context.Context, accountID, messageID string) error
+}
+
 // IsCaseStatus reports whether s is a case status.
 func IsCaseStatus(s string) bool {
 	switch s {

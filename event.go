@@ -35,6 +35,9 @@ const (
 	// cannot send them.
 	AccountLockedDown = "account.locked_down" // POST .../lockdown
 	CaseUpdated       = "case.updated"        // PATCH /v1/cases/{id}, notes
+	// MessageRead: POST /v1/accounts/{id}/messages/{message_id}/read;
+	// properties.note holds the message id.
+	MessageRead = "message.read"
 )
 
 // Event is one thing that happened at a store, as the store reports it.

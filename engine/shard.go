@@ -22,6 +22,7 @@ type job struct {
 	event    *eventJob
 	view     *viewJob
 	caseView *caseViewJob
+	messages *messagesJob
 	snapshot chan<- []byte
 }
 
@@ -68,6 +69,8 @@ func (s *shard) run() {
 				r, _ = caseOf(st, j.caseView.id)
 			}
 			j.caseView.reply <- r
+		case j.messages != nil:
+			j.messages.reply <- messagesOf(s.accounts[j.messages.account])
 		case j.snapshot != nil:
 			j.snapshot <- encodeAccounts(s.accounts)
 		}

@@ -22,8 +22,11 @@ import (
 // carries the sequence of the last event it holds, so that the replay
 // after the snapshot skips what an account already has.
 const (
-	snapshotFile    = "state.snapshot"
-	snapshotVersion = 1
+	snapshotFile = "state.snapshot"
+	// snapshotVersion changes when the account state gains what an older
+	// snapshot cannot hold (messages came in version 2): a restart then
+	// replays the whole log.
+	snapshotVersion = 2
 )
 
 type snapshot struct {

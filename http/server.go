@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/enrich"
 	"github.com/mamori-dev/mamori/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -47,6 +48,10 @@ type Config struct {
 	Webhooks *webhook.Service
 	// Cases serves the case calls (nil: they answer 404).
 	Cases mamori.CaseService
+	// Messages serves the customer's message center (nil: it answers 404).
+	Messages mamori.MessageService
+	// Networks names the networks in evidence packs (nil: left out).
+	Networks *enrich.Networks
 }
 
 // Server is the HTTP face of mamori.
@@ -97,6 +102,8 @@ func (s *Server) routes() {
 	s.api("POST /v1/accounts/{account_id}/lockdown", "lockdown", s.handleLockdown)
 	s.webhookRoutes()
 	s.caseRoutes()
+	s.messageRoutes()
+	s.evidenceRoutes()
 	s.api("/v1/", "unknown", func(w http.ResponseWriter, r *http.Request) *result {
 		if allow := allowedMethod(r.URL.Path); allow != "" {
 			w.Header().Set("Allow", allow)
@@ -116,6 +123,8 @@ func allowedMethod(path string) string {
 		return http.MethodGet
 	case len(parts) == 2 && parts[0] == "cases" && parts[1] != "":
 		return "GET, PATCH"
+	case len(parts) == 3 && parts[0] == "cases" && parts[2] == "evidence":
+		return http.MethodGet
 	case len(parts) == 3 && parts[0] == "cases" && parts[2] == "notes",
 		len(parts) == 3 && parts[0] == "orders" && (parts[2] == "release" || parts[2] == "cancel"):
 		return http.MethodPost
@@ -133,11 +142,13 @@ func allowedMethod(path string) string {
 
 // result is what an API handler answers: a status and a body, or an error.
 type result struct {
-	status   int
-	body     any
-	raw      []byte // a body already encoded
-	err      error
-	decision mamori.Outcome
+	status int
+	body   any
+	raw    []byte // a body already encoded
+	// contentType, when set, sends raw as it is under this type.
+	contentType string
+	err         error
+	decision    mamori.Outcome
 }
 
 func fail(err error) *result { return &result{err: err} }
@@ -224,6 +235,13 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, res *result) int 
 		w.WriteHeader(status)
 		w.Write(append(body, '\n'))
 		return status
+	}
+	if res.contentType != "" {
+		// A page, not JSON: written as it is.
+		w.Header().Set("Content-Type", res.contentType)
+		w.WriteHeader(res.status)
+		w.Write(res.raw)
+		return res.status
 	}
 	body := res.raw
 	if body == nil {

@@ -63,6 +63,8 @@ func (a *api) start() {
 		svc = a.wrap(svc)
 	}
 	cfg := mhttp.Config{Service: svc, Cases: a.eng, APIKey: testKey, Healthy: a.eng.Err, OpenAPI: mhttp.OpenAPI}
+	cfg.Messages = a.eng
+	cfg.Networks = networks(a.t)
 	if a.cfg != nil {
 		a.cfg(&cfg)
 	}

@@ -41,7 +41,10 @@ func Apply(st *State, in *Input, d *mamori.Decision) {
 	}
 	st.Risk = round(st.Risk)
 
-	if l := ev.Context.AcceptLanguage; l != "" {
+	// The customer's language comes from what she does, not from an
+	// attacker's browser: only sign-ups and sign-ins let through set it.
+	if l := ev.Context.AcceptLanguage; l != "" && d.Decision == mamori.Allow &&
+		(ev.Type == mamori.AccountCreated || ev.Type == mamori.LoginSucceeded) {
 		st.AcceptLanguage = l
 	}
 	var ordersBefore map[string]string

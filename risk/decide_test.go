@@ -392,3 +392,23 @@ func TestPlaybooks(t *testing.T) {
 		}
 	})
 }
+
+func TestTheAttackersLanguageDoesNotBecomeTheCustomers(t *testing.T) {
+	p := newPure(t)
+	hist := history()
+	for i := range hist {
+		hist[i].Context.AcceptLanguage = "ja-JP"
+	}
+	if _, err := p.Record(context.Background(), hist); err != nil {
+		t.Fatal(err)
+	}
+	atk := signIn("s-x", hosting, 0)
+	atk.ID, atk.AccountID = "x-1", "a-1"
+	atk.Context.AcceptLanguage = "en-US"
+	if d, _ := p.Decide(context.Background(), atk); d.Decision != mamori.Challenge {
+		t.Fatalf("attacker's sign-in: %+v", d)
+	}
+	if got := p.states["a-1"].AcceptLanguage; got != "ja-JP" {
+		t.Fatalf("language %q after the attacker's sign-in, want ja-JP", got)
+	}
+}

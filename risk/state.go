@@ -62,6 +62,13 @@ type State struct {
 	MaxOrder   int64
 
 	Cases []mamori.Case
+
+	// AcceptLanguage is the latest context.accept_language of the
+	// account's events: the language its messages are written in.
+	AcceptLanguage string
+	// Messages is the customer's message center, oldest first, at most
+	// MaxMessages (messages.go).
+	Messages []Message
 }
 
 // Change is one security change of the account.
@@ -107,6 +114,7 @@ type Session struct {
 	ASN        string
 	Browser    string
 	Hosting    bool
+	NewLine    bool // signed in from a fixed line the account never used
 	NewPayment bool // a payment method or address was added in it
 	// NewAddresses and NewMethods were added in the session.
 	NewAddresses []string
