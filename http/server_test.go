@@ -19,6 +19,7 @@ import (
 	"github.com/mamori-dev/mamori/enrich"
 	mhttp "github.com/mamori-dev/mamori/http"
 	"github.com/mamori-dev/mamori/sqlite"
+	"github.com/mamori-dev/mamori/webhook"
 )
 
 const testKey = "test-key-0123456789"
@@ -34,6 +35,9 @@ type api struct {
 	wrap func(mamori.RiskService) mamori.RiskService
 	cfg  func(*mhttp.Config)
 	now  func() time.Time // the wall clock of case deadlines (nil: real)
+	// hookOpts, when set, runs the webhook dispatcher with these options.
+	hookOpts *webhook.Options
+	hooks    *webhook.Service
 }
 
 func startAPI(t *testing.T, opts ...func(*api)) *api {
@@ -50,7 +54,13 @@ func startAPI(t *testing.T, opts ...func(*api)) *api {
 func (a *api) start() {
 	a.t.Helper()
 	ctx := context.Background()
-	log, err := sqlite.Open(ctx, a.dir, sqlite.Options{})
+	committed := make(chan struct{}, 1)
+	log, err := sqlite.Open(ctx, a.dir, sqlite.Options{OnCommit: func(int, time.Duration) {
+		select {
+		case committed <- struct{}{}:
+		default:
+		}
+	}})
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -65,6 +75,15 @@ func (a *api) start() {
 	cfg := mhttp.Config{Service: svc, Cases: a.eng, APIKey: testKey, Healthy: a.eng.Err, OpenAPI: mhttp.OpenAPI}
 	cfg.Messages = a.eng
 	cfg.Networks = networks(a.t)
+	if a.hookOpts != nil {
+		opts := *a.hookOpts
+		opts.Committed = committed
+		a.hooks = webhook.New(log.Webhooks(), opts)
+		if err := a.hooks.Start(); err != nil {
+			a.t.Fatal(err)
+		}
+		cfg.Webhooks = a.hooks
+	}
 	if a.cfg != nil {
 		a.cfg(&cfg)
 	}
@@ -99,6 +118,9 @@ func (a *api) stop() {
 		return
 	}
 	a.srv.Close()
+	if a.hooks != nil {
+		a.hooks.Close()
+	}
 	if err := a.eng.Close(); err != nil {
 		a.t.Errorf("close engine: %v", err)
 	}

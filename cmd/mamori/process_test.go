@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -516,5 +517,139 @@ func TestDemoStopsTheSeedStoryAtTheFirstGiftCard(t *testing.T) {
 	last = last[strings.LastIndex(last, "\n")+1:]
 	if !strings.HasPrefix(last, "attacker got ¥0 of gift cards") || !strings.Contains(last, "first gift card: review") {
 		t.Fatalf("summary: %s", last)
+	}
+}
+
+func callChild(t *testing.T, method, url string, body any, out any) int {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		r = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, url, r)
+	req.Header.Set("Authorization", "Bearer "+childKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
+
+// TestKill9WithWebhooksPending kills mamori while webhook deliveries wait
+// for a receiver that is down; after the restart, with the receiver back,
+// every message arrives once, and none under two ids.
+func TestKill9WithWebhooksPending(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary")
+	}
+	var mu sync.Mutex
+	down := true
+	got := map[string][]byte{} // webhook-id -> body
+	sameMessage := map[string]string{}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if down {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		id := r.Header.Get("webhook-id")
+		if prev, ok := got[id]; ok && !bytes.Equal(prev, body) {
+			t.Errorf("message %s delivered with two bodies", id)
+		}
+		got[id] = body
+		// The same message under another id would repeat its type, event
+		// and action.
+		var m struct {
+			Type string `json:"type"`
+			Data struct {
+				EventID string `json:"event_id"`
+				Action  string `json:"action"`
+			} `json:"data"`
+		}
+		json.Unmarshal(body, &m)
+		key := m.Type + "/" + m.Data.EventID + "/" + m.Data.Action
+		if other, ok := sameMessage[key]; ok && other != id {
+			t.Errorf("message %s arrived under two ids: %s and %s", key, other, id)
+		}
+		sameMessage[key] = id
+	}))
+	defer receiver.Close()
+
+	dir := t.TempDir()
+	c := startChild(t, dir)
+	var hook struct {
+		ID string `json:"id"`
+	}
+	if s := callChild(t, "POST", c.url+"/v1/webhooks", map[string]any{"url": receiver.URL,
+		"events": []string{"decision.created", "action.requested", "case.opened", "case.updated"}}, &hook); s != 201 {
+		t.Fatalf("subscribe: %d", s)
+	}
+	const accounts = 5
+	for i := 0; i < accounts; i++ {
+		acct := fmt.Sprintf("hook-%d", i)
+		ev := map[string]any{"id": acct + "-0", "type": "account.created", "account_id": acct,
+			"time": "2026-11-01T00:00:00Z", "properties": map[string]any{"email": acct + "@example.jp"}}
+		if s := callChild(t, "POST", c.url+"/v1/events", ev, nil); s != 202 {
+			t.Fatalf("event: %d", s)
+		}
+		if s := callChild(t, "POST", c.url+"/v1/accounts/"+acct+"/lockdown", map[string]any{"reason": "test"}, nil); s != 200 {
+			t.Fatalf("lockdown: %d", s)
+		}
+	}
+	// Each lockdown: its decision, seven actions, the case opened.
+	const want = accounts * 9
+	var list struct {
+		Deliveries []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"deliveries"`
+	}
+	waitUntil := func(what string, cond func() bool) {
+		deadline := time.Now().Add(60 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitUntil("the deliveries to be stored", func() bool {
+		callChild(t, "GET", c.url+"/v1/webhooks/"+hook.ID+"/deliveries?limit=1000", nil, &list)
+		return len(list.Deliveries) == want
+	})
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-c.exited
+
+	mu.Lock()
+	down = false
+	mu.Unlock()
+	c = startChild(t, dir)
+	defer func() { c.cmd.Process.Signal(os.Interrupt); <-c.exited }()
+	// Retry now rather than wait for the backoff.
+	callChild(t, "GET", c.url+"/v1/webhooks/"+hook.ID+"/deliveries?limit=1000", nil, &list)
+	for _, d := range list.Deliveries {
+		if d.Status != "delivered" {
+			callChild(t, "POST", c.url+"/v1/webhooks/"+hook.ID+"/deliveries/"+d.ID+"/retry", nil, nil)
+		}
+	}
+	waitUntil("every message", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) == want
+	})
+	time.Sleep(200 * time.Millisecond) // let a duplicate show itself, if any
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != want {
+		t.Fatalf("%d messages, want %d", len(got), want)
 	}
 }
