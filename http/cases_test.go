@@ -122,13 +122,22 @@ func TestTheSeedStoryBecomesACaseAnAnalystCanWork(t *testing.T) {
 	}
 }
 
+// lockedDownCase gives an account a short history, locks it down and
+// returns the case the lockdown opened.
+func (a *api) lockedDownCase(account string) string {
+	a.t.Helper()
+	a.call("POST", "/v1/events", map[string]any{"events": homeHistory(account, 3)})
+	status, body := a.call("POST", "/v1/accounts/"+account+"/lockdown", map[string]any{"reason": "test"})
+	var acct mamori.Account
+	if err := json.Unmarshal(body, &acct); err != nil || status != 200 || len(acct.OpenCaseIDs) != 1 {
+		a.t.Fatalf("lockdown: %d %s", status, body)
+	}
+	return acct.OpenCaseIDs[0]
+}
+
 func TestCaseErrors(t *testing.T) {
 	a := startAPI(t)
-	a.call("POST", "/v1/events", map[string]any{"events": homeHistory("a-1", 3)})
-	_, body := a.call("POST", "/v1/accounts/a-1/lockdown", map[string]any{"reason": "test"})
-	var acct mamori.Account
-	json.Unmarshal(body, &acct)
-	id := acct.OpenCaseIDs[0]
+	id := a.lockedDownCase("a-1")
 	tests := []struct {
 		name, method, path string
 		body               any

@@ -278,11 +278,7 @@ func text(n *html.Node) string {
 
 func TestEvidenceErrors(t *testing.T) {
 	a := startAPI(t)
-	a.call("POST", "/v1/events", map[string]any{"events": homeHistory("a-1", 3)})
-	_, body := a.call("POST", "/v1/accounts/a-1/lockdown", map[string]any{"reason": "test"})
-	var acct mamori.Account
-	json.Unmarshal(body, &acct)
-	id := acct.OpenCaseIDs[0]
+	id := a.lockedDownCase("a-1")
 	tests := []struct {
 		name, path, key string
 		status          int

@@ -2,28 +2,35 @@ package http_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	neturl "net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 	verrors "github.com/pb33f/libopenapi-validator/errors"
+	"github.com/pb33f/libopenapi-validator/schema_validation"
 	oasbase "github.com/pb33f/libopenapi/datamodel/high/base"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/engine"
@@ -31,6 +38,7 @@ import (
 	"github.com/mamori-dev/mamori/risk"
 	"github.com/mamori-dev/mamori/sim"
 	"github.com/mamori-dev/mamori/sqlite"
+	"github.com/mamori-dev/mamori/webhook"
 )
 
 // The tests in this file hold http/openapi.yaml true: the document is
@@ -105,8 +113,9 @@ func (o oasOp) urlWith(t *testing.T, vars map[string]string) string {
 	p := o.path
 	query := neturl.Values{}
 	for _, prm := range o.params {
-		var v string
-		hasExample := prm.Example != nil && prm.Example.Decode(&v) == nil && v != ""
+		var ex any
+		hasExample := prm.Example != nil && prm.Example.Decode(&ex) == nil && ex != nil && fmt.Sprint(ex) != ""
+		v := fmt.Sprint(ex)
 		switch prm.In {
 		case "path":
 			if vv, ok := vars[prm.Name]; ok {
@@ -261,10 +270,12 @@ func oasErrors(errs []*verrors.ValidationError) string {
 	return b.String()
 }
 
-// oasServer is a real mamori server on loopback.
+// oasServer is a real mamori server on loopback, with its webhook
+// dispatcher.
 type oasServer struct {
-	url string
-	eng *engine.Engine
+	url   string
+	eng   *engine.Engine
+	hooks *webhook.Service
 }
 
 func oasStart(t *testing.T, cfg mhttp.Config) *httptest.Server {
@@ -283,7 +294,13 @@ func oasStartEngine(t *testing.T) oasServer {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, dir, sqlite.Options{})
+	committed := make(chan struct{}, 1)
+	store, err := sqlite.Open(ctx, dir, sqlite.Options{OnCommit: func(int, time.Duration) {
+		select {
+		case committed <- struct{}{}:
+		default:
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,9 +314,22 @@ func oasStartEngine(t *testing.T) oasServer {
 			t.Errorf("close engine: %v", err)
 		}
 	})
-	ts := oasStart(t, mhttp.Config{Service: eng, Cases: eng, Healthy: eng.Err})
-	return oasServer{url: ts.URL, eng: eng}
+	// The webhook dispatcher as http/webhooks_test.go runs it: woken by
+	// each group commit, with few attempts and short waits, so that a
+	// delivery to a failing receiver is dead within milliseconds.
+	hooks := webhook.New(store.Webhooks(), webhook.Options{Committed: committed, Logger: slog.New(slog.DiscardHandler),
+		MaxAttempts: oasHookAttempts, Backoff: []time.Duration{time.Millisecond}, PollInterval: 5 * time.Millisecond})
+	if err := hooks.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hooks.Close() })
+	ts := oasStart(t, mhttp.Config{Service: eng, Cases: eng, Healthy: eng.Err, Webhooks: hooks})
+	return oasServer{url: ts.URL, eng: eng, hooks: hooks}
 }
+
+// oasHookAttempts is how many attempts a delivery gets on the test
+// servers before it is dead.
+const oasHookAttempts = 2
 
 // oasCall sends one request and returns it (for validation, with a fresh
 // body), the response and its body.
@@ -356,6 +386,10 @@ func TestOpenAPIIsValid31(t *testing.T) {
 		"GET /v1/accounts/{account_id}", "POST /v1/accounts/{account_id}/lockdown",
 		"GET /v1/cases", "GET /v1/cases/{case_id}", "PATCH /v1/cases/{case_id}", "POST /v1/cases/{case_id}/notes",
 		"POST /v1/orders/{order_id}/release", "POST /v1/orders/{order_id}/cancel",
+		"POST /v1/webhooks", "GET /v1/webhooks", "GET /v1/webhooks/{webhook_id}", "DELETE /v1/webhooks/{webhook_id}",
+		"POST /v1/webhooks/{webhook_id}/secrets", "DELETE /v1/webhooks/{webhook_id}/secrets/{n}",
+		"GET /v1/webhooks/{webhook_id}/deliveries", "GET /v1/webhooks/{webhook_id}/deliveries/{delivery_id}",
+		"POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
 	}
 	var got []string
 	for _, o := range d.operations() {
@@ -370,6 +404,24 @@ func TestOpenAPIIsValid31(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("documented operations:\n %q\nwant\n %q", got, want)
 	}
+
+	// The messages mamori sends: one webhook per type, a POST that needs
+	// no key of mamori's (the signature stands for it).
+	var hooks []string
+	for name, item := range d.model.Webhooks.FromOldest() {
+		hooks = append(hooks, name)
+		if ops := item.GetOperations(); ops.Len() != 1 || item.Post == nil {
+			t.Errorf("webhook %s: want exactly one operation, a post", name)
+			continue
+		}
+		if len(item.Post.Security) > 0 {
+			t.Errorf("webhook %s: has security; messages are signed instead", name)
+		}
+		if rb := item.Post.RequestBody; rb == nil || rb.Required == nil || !*rb.Required || rb.Content.GetOrZero("application/json") == nil {
+			t.Errorf("webhook %s: want a required application/json body", name)
+		}
+	}
+	oasEqual(t, "webhooks", slices.Sorted(slices.Values(hooks)), slices.Sorted(slices.Values(webhook.Types)))
 }
 
 // TestOpenAPIMatchesDomainTypes checks the schemas against the Go types
@@ -406,17 +458,36 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 		{"CasePatch", mamori.CasePatch{}, true},
 		{"NoteRequest", mhttp.NoteRequest{}, true},
 		{"OrderDecision", mhttp.OrderDecision{}, true},
+		{"NewWebhook", webhook.NewEndpoint{}, true},
+		{"NewWebhookSecret", webhook.NewSecretRequest{}, true},
+		{"Webhook", webhook.Endpoint{}, false},
+		{"WebhookSecret", webhook.Secret{}, false},
+		{"WebhookCreated", webhook.Created{}, false},
+		{"WebhookSecretAdded", webhook.SecretAdded{}, false},
+		{"WebhookList", mhttp.WebhookList{}, false},
+		{"WebhookDeleted", mhttp.WebhookDeleted{}, false},
+		{"WebhookDelivery", webhook.Delivery{}, false},
+		{"WebhookDeliveryList", mhttp.DeliveryList{}, false},
+		{"DecisionCreatedMessage", webhook.Body{}, false},
+		{"CaseOpenedMessage", webhook.Body{}, false},
+		{"CaseUpdatedMessage", webhook.Body{}, false},
+		{"ActionRequestedMessage", webhook.Body{}, false},
+		{"WebhookEventRef", webhook.EventRef{}, false},
+		{"DecisionCreatedData", webhook.DecisionData{}, false},
+		{"ActionRequestedData", webhook.ActionData{}, false},
+		{"CaseMessageData", webhook.CaseData{}, false},
 	} {
 		s := d.schema(t, c.schema)
 		fields, always := jsonFields(reflect.TypeOf(c.typ))
-		if got := oasPropertyNames(s); !slices.Equal(got, fields) {
-			t.Errorf("schema %s has properties %q; %T has %q", c.schema, got, c.typ, fields)
+		props, required := oasFlat(s)
+		if !slices.Equal(props, fields) {
+			t.Errorf("schema %s has properties %q; %T has %q", c.schema, props, c.typ, fields)
 		}
 		if c.request {
 			continue
 		}
-		if got := slices.Sorted(slices.Values(s.Required)); !slices.Equal(got, always) {
-			t.Errorf("schema %s requires %q; %T always has %q", c.schema, got, c.typ, always)
+		if !slices.Equal(required, always) {
+			t.Errorf("schema %s requires %q; %T always has %q", c.schema, required, c.typ, always)
 		}
 	}
 
@@ -514,6 +585,34 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 	oasEqual(t, "CaseOrder.status", oasEnum(t, oasProp(t, d.schema(t, "CaseOrder"), "status")),
 		[]string{risk.OrderPlacedStatus, risk.OrderHeldStatus, risk.OrderVoidedStatus, risk.OrderDeniedStatus,
 			risk.OrderCancelledStatus, risk.OrderDeclinedStatus})
+	oasEqual(t, "Outcome", oasEnum(t, d.schema(t, "Outcome")),
+		[]string{string(mamori.Allow), string(mamori.Challenge), string(mamori.Review), string(mamori.Deny)})
+	oasEqual(t, "WebhookEventType", oasEnum(t, d.schema(t, "WebhookEventType")), webhook.Types)
+	oasEqual(t, "WebhookDeliveryStatus", oasEnum(t, d.schema(t, "WebhookDeliveryStatus")),
+		[]string{string(webhook.Pending), string(webhook.Delivered), string(webhook.Failed), string(webhook.Dead)})
+	messageMapping := d.schema(t, "WebhookMessage").Discriminator.Mapping
+	for _, typ := range webhook.Types {
+		ref, ok := messageMapping.Get(typ)
+		if !ok {
+			t.Errorf("WebhookMessage's discriminator does not map %q", typ)
+			continue
+		}
+		name := strings.TrimPrefix(ref, "#/components/schemas/")
+		oasEqual(t, name+".type", oasEnumOrConst(t, oasProp(t, d.schema(t, name), "type")), []string{typ})
+		if hook := d.model.Webhooks.GetOrZero(typ); hook == nil || hook.Post == nil ||
+			hook.Post.RequestBody.Content.GetOrZero("application/json").Schema.GetReference() != ref {
+			t.Errorf("webhook %s does not send %s", typ, ref)
+		}
+	}
+	// A secret's pattern takes exactly what mamori takes.
+	secretSchema := d.schema(t, "WebhookSecretValue")
+	secretPattern := regexp.MustCompile(secretSchema.Pattern)
+	for n := 1; n <= 70; n++ {
+		s := "whsec_" + base64.StdEncoding.EncodeToString(make([]byte, n))
+		if ok := webhook.CheckSecret("secret", s) == nil; ok != secretPattern.MatchString(s) {
+			t.Errorf("a secret of %d bytes: mamori takes it %v, the pattern %v", n, ok, !ok)
+		}
+	}
 	oasEqual(t, "Error.error.code", oasEnum(t, oasProp(t, oasProp(t, d.schema(t, "Error"), "error"), "code")),
 		[]string{mamori.EInvalidJSON, mamori.EInvalidEvent, mamori.EUnauthorized, mamori.ENotFound,
 			mamori.ETooLarge, mamori.ERateLimited, mamori.EInternal, mamori.EUnavailable, mamori.EMethodNotAllowed})
@@ -667,6 +766,9 @@ func TestOpenAPIAgainstServer(t *testing.T) {
 		return got
 	}
 	for _, o := range d.operations() {
+		if oasWebhookCall(o) {
+			continue // played by TestOpenAPIWebhooksAgainstServer, in an order that gives them real ids
+		}
 		path := o.urlWith(t, vars)
 		exs := o.requestExamples(t)
 		if len(exs) == 0 || o.bodyOptional() {
@@ -786,6 +888,529 @@ func oasCheckRequired(t *testing.T, d *oasDoc, o oasOp, res *http.Response, body
 	}
 }
 
+// oasWebhookCall reports whether the operation is one of the webhook API,
+// played by TestOpenAPIWebhooksAgainstServer.
+func oasWebhookCall(o oasOp) bool {
+	return o.path == "/v1/webhooks" || strings.HasPrefix(o.path, "/v1/webhooks/")
+}
+
+// oasSuccess returns the operation's documented 2xx status.
+func oasSuccess(t *testing.T, o oasOp) int {
+	t.Helper()
+	var ok []int
+	for code := range o.op.Responses.Codes.KeysFromOldest() {
+		if n, err := strconv.Atoi(code); err == nil && n/100 == 2 {
+			ok = append(ok, n)
+		}
+	}
+	if len(ok) != 1 {
+		t.Fatalf("%s: documents %d successes, want one", o, len(ok))
+	}
+	return ok[0]
+}
+
+// oasReceiver is a store's webhook endpoint on loopback: it keeps every
+// message it accepts and answers with status (200 when 0).
+type oasReceiver struct {
+	url    string
+	status atomic.Int32
+	mu     sync.Mutex
+	got    []oasReceived
+}
+
+type oasReceived struct {
+	header http.Header
+	body   []byte
+}
+
+func oasNewReceiver(t *testing.T) *oasReceiver {
+	t.Helper()
+	rc := &oasReceiver{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		status := int(rc.status.Load())
+		if status == 0 {
+			status = http.StatusOK
+		}
+		if status/100 == 2 {
+			rc.mu.Lock()
+			rc.got = append(rc.got, oasReceived{header: r.Header.Clone(), body: body})
+			rc.mu.Unlock()
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(ts.Close)
+	rc.url = ts.URL + "/hooks/mamori"
+	return rc
+}
+
+func (rc *oasReceiver) accepted() []oasReceived {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return slices.Clone(rc.got)
+}
+
+// oasWait waits up to 10 s for cond.
+func oasWait(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// oasValidateSchema checks a JSON value against a schema of the document.
+func oasValidateSchema(t *testing.T, what string, s *oasbase.Schema, value []byte) {
+	t.Helper()
+	if ok, errs := schema_validation.NewSchemaValidator().ValidateSchemaBytesWithVersion(s, value, 3.1); !ok {
+		t.Errorf("%s does not match its schema in openapi.yaml:\n%s\nvalue: %.600s", what, oasErrors(errs), value)
+	}
+}
+
+// oasCheckMessage checks a webhook message, its headers and its body,
+// against the document's webhook of its type, and returns the type.
+func oasCheckMessage(t *testing.T, d *oasDoc, what string, header http.Header, body []byte) string {
+	t.Helper()
+	var m struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(body, &m); err != nil {
+		t.Errorf("%s: %v: %s", what, err, body)
+		return ""
+	}
+	hook := d.model.Webhooks.GetOrZero(m.Type)
+	if hook == nil || hook.Post == nil {
+		t.Errorf("%s: type %q is not documented under webhooks", what, m.Type)
+		return m.Type
+	}
+	for _, p := range hook.Post.Parameters {
+		v := header.Get(p.Name)
+		if v == "" {
+			t.Errorf("%s: no %s header", what, p.Name)
+			continue
+		}
+		raw, _ := json.Marshal(v)
+		oasValidateSchema(t, what+" header "+p.Name, p.Schema.Schema(), raw)
+	}
+	oasValidateSchema(t, what, hook.Post.RequestBody.Content.GetOrZero("application/json").Schema.Schema(), body)
+	if id := header.Get("webhook-id"); !strings.Contains(id, "_"+strings.ReplaceAll(m.Type, ".", "_")+"_") {
+		t.Errorf("%s: webhook-id %s is not that of a %s", what, id, m.Type)
+	}
+	return m.Type
+}
+
+// oasShape names the fields of a message: its own and those of its data.
+func oasShape(t *testing.T, body []byte) string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	var data map[string]any
+	if err := json.Unmarshal(body, &m); err != nil || json.Unmarshal(m["data"], &data) != nil {
+		t.Fatalf("message %s: not an object with an object data", body)
+	}
+	return strings.Join(slices.Sorted(maps.Keys(m)), ",") + " data: " + strings.Join(slices.Sorted(maps.Keys(data)), ",")
+}
+
+// oasMessageBody encodes a documented message example with mamori's own
+// types, as mamori sends it: the bytes it is signed over. The example
+// must hold no field those types lack and lose nothing on the way.
+func oasMessageBody(t *testing.T, what, typ string, example []byte) []byte {
+	t.Helper()
+	var m struct {
+		Type      string          `json:"type"`
+		Timestamp time.Time       `json:"timestamp"`
+		Data      json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(example, &m); err != nil || m.Type != typ {
+		t.Errorf("%s: %v; type %q, want %q", what, err, m.Type, typ)
+		return nil
+	}
+	var data any
+	switch typ {
+	case webhook.DecisionCreated:
+		data = &webhook.DecisionData{}
+	case webhook.ActionRequested:
+		data = &webhook.ActionData{}
+	default:
+		data = &webhook.CaseData{}
+	}
+	dec := json.NewDecoder(bytes.NewReader(m.Data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(data); err != nil {
+		t.Errorf("%s: data is not what mamori sends: %v", what, err)
+		return nil
+	}
+	body, err := json.Marshal(webhook.Body{Type: m.Type, Timestamp: m.Timestamp, Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got any
+	json.Unmarshal(example, &want)
+	json.Unmarshal(body, &got)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s: mamori would send %s", what, body)
+	}
+	return body
+}
+
+// oasDocumentedSecrets returns the signing secrets the document's
+// webhook API examples show.
+func oasDocumentedSecrets(t *testing.T, d *oasDoc) []string {
+	t.Helper()
+	re := regexp.MustCompile(`whsec_[A-Za-z0-9+/=]+`)
+	var out []string
+	for _, o := range d.operations() {
+		if !oasWebhookCall(o) {
+			continue
+		}
+		exs := o.requestExamples(t)
+		for _, resp := range o.op.Responses.Codes.FromOldest() {
+			if mt := resp.Content.GetOrZero("application/json"); mt != nil {
+				exs = append(exs, oasExamples(t, o.String(), mt)...)
+			}
+		}
+		for _, ex := range exs {
+			for _, s := range re.FindAllString(string(ex.json), -1) {
+				if !slices.Contains(out, s) {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestOpenAPIWebhookMessages checks the messages documented under
+// `webhooks`: every example matches its schema and is exactly what
+// mamori's types encode, its headers match theirs, and each of its
+// signatures is made, over those bytes, with a secret the webhook API
+// examples show.
+func TestOpenAPIWebhookMessages(t *testing.T) {
+	d := oasLoad(t)
+	secrets := oasDocumentedSecrets(t, d)
+	if len(secrets) < 2 {
+		t.Fatalf("the webhook API examples show %d secrets", len(secrets))
+	}
+	for _, s := range secrets {
+		if err := webhook.CheckSecret("secret", s); err != nil {
+			t.Errorf("documented secret %s: %v", s, err)
+		}
+	}
+	for typ, hook := range d.model.Webhooks.FromOldest() {
+		o := hook.Post
+		if o == nil {
+			continue // reported by TestOpenAPIIsValid31
+		}
+		exs := oasExamples(t, "webhook "+typ, o.RequestBody.Content.GetOrZero("application/json"))
+		if len(exs) == 0 {
+			t.Errorf("webhook %s has no example", typ)
+		}
+		// The headers of each example, by the example's name.
+		headers := map[string]http.Header{}
+		for _, p := range o.Parameters {
+			if p.In != "header" || p.Required == nil || !*p.Required {
+				t.Errorf("webhook %s: parameter %s is not a required header", typ, p.Name)
+			}
+			for name, ex := range p.Examples.FromOldest() {
+				var v string
+				if err := ex.Value.Decode(&v); err != nil {
+					t.Fatalf("webhook %s header %s example %s: %v", typ, p.Name, name, err)
+				}
+				if headers[name] == nil {
+					headers[name] = http.Header{}
+				}
+				headers[name].Set(p.Name, v)
+			}
+		}
+		for _, ex := range exs {
+			what := fmt.Sprintf("webhook %s example %s", typ, ex.name)
+			h := headers[ex.name]
+			if h == nil {
+				t.Errorf("%s has no headers", what)
+				continue
+			}
+			if got := oasCheckMessage(t, d, what, h, ex.json); got != typ {
+				t.Errorf("%s is of type %q", what, got)
+			}
+			var m struct {
+				Timestamp time.Time `json:"timestamp"`
+				Data      struct {
+					EventTime time.Time `json:"event_time"`
+				} `json:"data"`
+			}
+			if json.Unmarshal(ex.json, &m) != nil || !m.Timestamp.Equal(m.Data.EventTime) {
+				t.Errorf("%s: timestamp %s is not the event time %s", what, m.Timestamp, m.Data.EventTime)
+			}
+			body := oasMessageBody(t, what, typ, ex.json)
+			if body == nil {
+				continue
+			}
+			for _, sig := range strings.Fields(h.Get("webhook-signature")) {
+				one := h.Clone()
+				one.Set("webhook-signature", sig)
+				ok := false
+				for _, s := range secrets {
+					wh, err := standardwebhooks.NewWebhook(s)
+					ok = ok || err == nil && wh.VerifyIgnoringTimestamp(body, one) == nil
+				}
+				if !ok {
+					t.Errorf("%s: signature %s is made with no documented secret over %s", what, sig, body)
+				}
+			}
+		}
+		for name := range headers {
+			if !slices.ContainsFunc(exs, func(ex oasExample) bool { return ex.name == name }) {
+				t.Errorf("webhook %s: header examples %s belong to no message example", typ, name)
+			}
+		}
+	}
+}
+
+// TestOpenAPIWebhooksAgainstServer plays the webhook API of the document
+// against a real server with its dispatcher: every example request is
+// accepted and every answer matches its schema; a receiver on loopback
+// subscribes to every message type while the story of the POST /v1/risk
+// examples, a lockdown and an analyst's change are recorded, and every
+// message it gets is signed, matches the document's webhook of its type
+// and has the fields of one of its examples (and each example those of
+// a message sent); the deliveries are listed and read; a receiver that
+// fails gets a dead delivery, retried by hand.
+func TestOpenAPIWebhooksAgainstServer(t *testing.T) {
+	d := oasLoad(t)
+	srv := oasStartEngine(t)
+	played := map[string]bool{}
+	play := func(o oasOp, path, name string, body []byte) []byte {
+		t.Helper()
+		req, res, got := oasCall(t, srv.url, o.method, path, oasKey, body)
+		if body != nil {
+			d.mustValidateRequest(t, req)
+		}
+		if want := oasSuccess(t, o); res.StatusCode != want {
+			t.Fatalf("%s %s (%s): %d %s, want %d", o.method, path, name, res.StatusCode, got, want)
+		}
+		d.mustValidateResponse(t, req, res, got)
+		oasCheckRequired(t, d, o, res, got)
+		played[o.String()] = true
+		return got
+	}
+	createOp := d.op(t, "POST", "/v1/webhooks")
+	listOp := d.op(t, "GET", "/v1/webhooks")
+	getOp := d.op(t, "GET", "/v1/webhooks/{webhook_id}")
+	deleteOp := d.op(t, "DELETE", "/v1/webhooks/{webhook_id}")
+	secretAddOp := d.op(t, "POST", "/v1/webhooks/{webhook_id}/secrets")
+	secretRemoveOp := d.op(t, "DELETE", "/v1/webhooks/{webhook_id}/secrets/{n}")
+	deliveriesOp := d.op(t, "GET", "/v1/webhooks/{webhook_id}/deliveries")
+	deliveryOp := d.op(t, "GET", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}")
+	retryOp := d.op(t, "POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry")
+
+	// The examples, as they are: endpoints registered, read, their secrets
+	// rotated, and deleted before anything is recorded.
+	var ids []string
+	for _, ex := range createOp.requestExamples(t) {
+		var req webhook.NewEndpoint
+		var created webhook.Created
+		if json.Unmarshal(ex.json, &req) != nil || json.Unmarshal(play(createOp, createOp.url(t), "example "+ex.name, ex.json), &created) != nil {
+			t.Fatalf("example %s", ex.name)
+		}
+		if (req.Secret == "") != (created.Secret != "") || created.Secret != "" && webhook.CheckSecret("secret", created.Secret) != nil {
+			t.Errorf("example %s (secret %q): answered secret %q", ex.name, req.Secret, created.Secret)
+		}
+		ids = append(ids, created.ID)
+	}
+	var list mhttp.WebhookList
+	json.Unmarshal(play(listOp, listOp.url(t), "the examples", nil), &list)
+	if len(list.Webhooks) != len(ids) {
+		t.Errorf("%d webhooks listed, %d registered", len(list.Webhooks), len(ids))
+	}
+	vars := map[string]string{"webhook_id": ids[0]}
+	play(getOp, getOp.urlWith(t, vars), "example 1", nil)
+	exs := append(secretAddOp.requestExamples(t), oasExample{name: "(no body)"})
+	for _, ex := range exs {
+		var added webhook.SecretAdded
+		json.Unmarshal(play(secretAddOp, secretAddOp.urlWith(t, vars), "example "+ex.name, ex.json), &added)
+		if given := strings.Contains(string(ex.json), `"secret"`); given == (added.Value != "") {
+			t.Errorf("secret example %s: answered secret %q", ex.name, added.Value)
+		}
+	}
+	var rotated webhook.Endpoint
+	json.Unmarshal(play(secretRemoveOp, secretRemoveOp.urlWith(t, vars), "example", nil), &rotated)
+	if len(rotated.Secrets) != len(exs) {
+		t.Errorf("after adding %d secrets and removing one: %+v", len(exs), rotated.Secrets)
+	}
+	for _, id := range ids {
+		play(deleteOp, deleteOp.urlWith(t, map[string]string{"webhook_id": id}), "example endpoint", nil)
+	}
+
+	// The store's receiver subscribes (the first example, at its URL),
+	// and a failing one to case.opened.
+	good, bad := oasNewReceiver(t), oasNewReceiver(t)
+	bad.status.Store(http.StatusServiceUnavailable)
+	first := createOp.requestExamples(t)[0]
+	var goodHook, badHook webhook.Created
+	json.Unmarshal(play(createOp, "/v1/webhooks", "the store's receiver", oasEdit(t, first.json, "url", good.url)), &goodHook)
+	json.Unmarshal(play(createOp, "/v1/webhooks", "a failing receiver", []byte(`{"url": "`+bad.url+`", "events": ["case.opened"]}`)), &badHook)
+	var req webhook.NewEndpoint
+	json.Unmarshal(first.json, &req)
+	secret := cmp.Or(req.Secret, goodHook.Secret)
+	if len(req.Events) != len(webhook.Types) {
+		t.Fatalf("the first POST /v1/webhooks example subscribes to %v, want every type", req.Events)
+	}
+
+	// The story of the POST /v1/risk examples, a lockdown of its account
+	// and an analyst taking the case.
+	want := 0
+	decisions := map[string][]byte{}
+	for _, ex := range d.op(t, "POST", "/v1/risk").requestExamples(t) {
+		_, res, body := oasCall(t, srv.url, "POST", "/v1/risk", oasKey, ex.json)
+		var dec mamori.Decision
+		if res.StatusCode != 200 || json.Unmarshal(body, &dec) != nil {
+			t.Fatalf("risk example %s: %d %s", ex.name, res.StatusCode, body)
+		}
+		decisions[dec.EventID] = bytes.TrimSpace(body)
+		want += len(dec.Actions)
+		if dec.Decision != mamori.Allow {
+			want++
+		}
+		if dec.CaseID != "" {
+			want++
+		}
+	}
+	lockdownOp := d.op(t, "POST", "/v1/accounts/{account_id}/lockdown")
+	_, res, body := oasCall(t, srv.url, "POST", lockdownOp.url(t), oasKey, lockdownOp.requestExamples(t)[0].json)
+	var acct mamori.Account
+	if res.StatusCode != 200 || json.Unmarshal(body, &acct) != nil || len(acct.OpenCaseIDs) != 1 {
+		t.Fatalf("lockdown example: %d %s", res.StatusCode, body)
+	}
+	want += 2 + len(mamori.LockdownActions) // decision.created, case.opened or case.updated, the actions
+	_, res, body = oasCall(t, srv.url, "PATCH", "/v1/cases/"+acct.OpenCaseIDs[0], oasKey,
+		d.op(t, "PATCH", "/v1/cases/{case_id}").requestExamples(t)[0].json)
+	if res.StatusCode != 200 {
+		t.Fatalf("case update example: %d %s", res.StatusCode, body)
+	}
+	want++ // case.updated
+
+	// Every message: signed with the store's secret, as documented.
+	oasWait(t, fmt.Sprintf("%d messages", want), func() bool { return len(good.accepted()) >= want })
+	got := good.accepted()
+	if len(got) != want {
+		t.Errorf("%d messages, want %d", len(got), want)
+	}
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	received := map[string][]byte{}
+	shapes := map[string]map[string]string{} // type → fields → a message id
+	for _, r := range got {
+		id := r.header.Get("webhook-id")
+		what := "message " + id
+		if received[id] != nil {
+			t.Errorf("%s twice", what)
+		}
+		received[id] = r.body
+		if err := wh.Verify(r.body, r.header); err != nil {
+			t.Errorf("%s: %v", what, err)
+		}
+		if ct := r.header.Get("Content-Type"); ct != "application/json" {
+			t.Errorf("%s: Content-Type %q", what, ct)
+		}
+		typ := oasCheckMessage(t, d, what, r.header, r.body)
+		if shapes[typ] == nil {
+			shapes[typ] = map[string]string{}
+		}
+		shapes[typ][oasShape(t, r.body)] = id
+		if typ == webhook.DecisionCreated {
+			var m struct {
+				Data struct {
+					EventID  string          `json:"event_id"`
+					Decision json.RawMessage `json:"decision"`
+				} `json:"data"`
+			}
+			json.Unmarshal(r.body, &m)
+			if answered, ok := decisions[m.Data.EventID]; ok && !bytes.Equal(m.Data.Decision, answered) {
+				t.Errorf("%s: decision %s; POST /v1/risk answered %s", what, m.Data.Decision, answered)
+			}
+		}
+	}
+	// The examples have the fields of messages sent, and the messages
+	// sent those of an example.
+	for typ, hook := range d.model.Webhooks.FromOldest() {
+		documented := map[string]string{}
+		for _, ex := range oasExamples(t, "webhook "+typ, hook.Post.RequestBody.Content.GetOrZero("application/json")) {
+			shape := oasShape(t, ex.json)
+			documented[shape] = ex.name
+			if _, ok := shapes[typ][shape]; !ok {
+				t.Errorf("webhook %s example %s has the fields %s; no message sent has them (sent: %q)", typ, ex.name, shape, slices.Collect(maps.Keys(shapes[typ])))
+			}
+		}
+		for shape, id := range shapes[typ] {
+			if _, ok := documented[shape]; !ok {
+				t.Errorf("message %s has the fields %s; no example of webhook %s has them", id, shape, typ)
+			}
+		}
+	}
+
+	// The deliveries: listed newest first, each with the body received.
+	hookPath := "/v1/webhooks/" + goodHook.ID + "/deliveries"
+	var delivered mhttp.DeliveryList
+	oasWait(t, "every delivery recorded", func() bool {
+		_, _, body := oasCall(t, srv.url, "GET", hookPath+"?status=delivered&limit=1000", oasKey, nil)
+		return json.Unmarshal(body, &delivered) == nil && len(delivered.Deliveries) == want
+	})
+	json.Unmarshal(play(deliveriesOp, hookPath+"?status=delivered&limit=1000", "every delivery", nil), &delivered)
+	for _, dl := range delivered.Deliveries {
+		if !bytes.Equal(dl.Payload, received[dl.ID]) {
+			t.Errorf("delivery %s: payload %s, received %s", dl.ID, dl.Payload, received[dl.ID])
+		}
+	}
+	if newest := got[len(got)-1].header.Get("webhook-id"); len(delivered.Deliveries) == 0 || delivered.Deliveries[0].ID != newest {
+		t.Errorf("newest delivery listed is not %s, the last received", newest)
+	}
+	hookVars := map[string]string{"webhook_id": goodHook.ID, "delivery_id": delivered.Deliveries[0].ID}
+	play(deliveriesOp, deliveriesOp.urlWith(t, hookVars), "example query", nil)
+	play(deliveriesOp, strings.SplitN(deliveriesOp.urlWith(t, hookVars), "?", 2)[0], "without query", nil)
+	play(deliveryOp, deliveryOp.urlWith(t, hookVars), "the newest", nil)
+
+	// The failing receiver's delivery is dead after its attempts, then
+	// retried by hand once the receiver is fixed.
+	badPath := "/v1/webhooks/" + badHook.ID + "/deliveries"
+	var dead mhttp.DeliveryList
+	oasWait(t, "a dead delivery", func() bool {
+		_, _, body := oasCall(t, srv.url, "GET", badPath+"?status=dead", oasKey, nil)
+		return json.Unmarshal(body, &dead) == nil && len(dead.Deliveries) > 0
+	})
+	json.Unmarshal(play(deliveriesOp, badPath+"?status=dead", "the dead letter", nil), &dead)
+	dl := dead.Deliveries[0]
+	if len(dead.Deliveries) != 1 || dl.Type != webhook.CaseOpened || dl.Attempts != oasHookAttempts || dl.LastStatusCode != 503 || dl.NextAttempt != nil {
+		t.Errorf("dead letter: %+v", dead.Deliveries)
+	}
+	bad.status.Store(0)
+	badVars := map[string]string{"webhook_id": badHook.ID, "delivery_id": dl.ID}
+	var retried webhook.Delivery
+	json.Unmarshal(play(retryOp, retryOp.urlWith(t, badVars), "the dead letter", nil), &retried)
+	if retried.Status != webhook.Pending || retried.Attempts != 0 {
+		t.Errorf("retried: %+v", retried)
+	}
+	oasWait(t, "the retried delivery", func() bool {
+		var now webhook.Delivery
+		_, _, body := oasCall(t, srv.url, "GET", badPath+"/"+dl.ID, oasKey, nil)
+		return json.Unmarshal(body, &now) == nil && now.Status == webhook.Delivered
+	})
+	play(deliveryOp, deliveryOp.urlWith(t, badVars), "retried and delivered", nil)
+	if got := bad.accepted(); len(got) != 1 || got[0].header.Get("webhook-id") != dl.ID || !bytes.Equal(got[0].body, dl.Payload) {
+		t.Errorf("the fixed receiver got %d messages", len(got))
+	}
+
+	// Every webhook call of the document was played.
+	for _, o := range d.operations() {
+		if oasWebhookCall(o) && !played[o.String()] {
+			t.Errorf("%s is documented but not played against the server", o)
+		}
+	}
+}
+
 // TestOpenAPIResponseExamplesMatchSchemas checks every response example
 // of the document against its own schema.
 func TestOpenAPIResponseExamplesMatchSchemas(t *testing.T) {
@@ -833,6 +1458,31 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	noteOp := d.op(t, "POST", "/v1/cases/{case_id}/notes")
 	releaseOp := d.op(t, "POST", "/v1/orders/{order_id}/release")
 	cancelOp := d.op(t, "POST", "/v1/orders/{order_id}/cancel")
+	hookCreateOp := d.op(t, "POST", "/v1/webhooks")
+	hookOp := d.op(t, "GET", "/v1/webhooks/{webhook_id}")
+	hookDeleteOp := d.op(t, "DELETE", "/v1/webhooks/{webhook_id}")
+	secretAddOp := d.op(t, "POST", "/v1/webhooks/{webhook_id}/secrets")
+	secretRemoveOp := d.op(t, "DELETE", "/v1/webhooks/{webhook_id}/secrets/{n}")
+	deliveriesOp := d.op(t, "GET", "/v1/webhooks/{webhook_id}/deliveries")
+	deliveryOp := d.op(t, "GET", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}")
+	retryOp := d.op(t, "POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry")
+
+	// A webhook endpoint with a single secret, mamori's, at a receiver on
+	// loopback (the lockdown below sends it a case.opened).
+	var hook webhook.Created
+	for _, ex := range hookCreateOp.requestExamples(t) {
+		if hook.ID != "" || strings.Contains(string(ex.json), `"secret"`) {
+			continue
+		}
+		_, res, body := oasCall(t, srv.url, "POST", "/v1/webhooks", oasKey, oasEdit(t, ex.json, "url", oasNewReceiver(t).url))
+		if res.StatusCode != 201 || json.Unmarshal(body, &hook) != nil || len(hook.Secrets) != 1 {
+			t.Fatalf("register example %s: %d %s", ex.name, res.StatusCode, body)
+		}
+	}
+	if hook.ID == "" {
+		t.Fatal("POST /v1/webhooks has no example without a secret")
+	}
+	hookPath := "/v1/webhooks/" + hook.ID
 
 	// Make a-1 known, with an order and a case (by a lockdown), so that
 	// only the error at hand can fail a request.
@@ -913,6 +1563,25 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		{"cancel: not JSON", cancelOp, orderPath + "/cancel", []byte(`{"by": `), 400, "invalid_json"},
 		{"cancel: by not text", cancelOp, orderPath + "/cancel", []byte(`{"by": 42}`), 400, "invalid_event"},
 		{"cancel: never seen", cancelOp, "/v1/orders/ord-404/cancel", nil, 404, "not_found"},
+		{"webhook: not JSON", hookCreateOp, "/v1/webhooks", []byte(`{"url": `), 400, "invalid_json"},
+		{"webhook: url not text", hookCreateOp, "/v1/webhooks", []byte(`{"url": 7, "events": ["case.opened"]}`), 400, "wrong_type"},
+		{"webhook: ftp url", hookCreateOp, "/v1/webhooks", []byte(`{"url": "ftp://store.example/hooks", "events": ["case.opened"]}`), 400, "invalid_url"},
+		{"webhook: no events", hookCreateOp, "/v1/webhooks", []byte(`{"url": "https://store.example/hooks", "events": []}`), 400, "no_events"},
+		{"webhook: unknown event", hookCreateOp, "/v1/webhooks", []byte(`{"url": "https://store.example/hooks", "events": ["case.opened", "case.closed"]}`), 400, "unknown_event"},
+		{"webhook: short secret", hookCreateOp, "/v1/webhooks", []byte(`{"url": "https://store.example/hooks", "events": ["case.opened"], "secret": "whsec_AAAA"}`), 400, "invalid_secret"},
+		{"webhook: never seen", hookOp, "/v1/webhooks/wh_404", nil, 404, "not_found"},
+		{"webhook delete: never seen", hookDeleteOp, "/v1/webhooks/wh_404", nil, 404, "not_found"},
+		{"secret: not JSON", secretAddOp, hookPath + "/secrets", []byte(`{"secret": `), 400, "invalid_json"},
+		{"secret: not whsec_", secretAddOp, hookPath + "/secrets", []byte(`{"secret": "hunter2"}`), 400, "invalid_secret"},
+		{"secret: negative overlap", secretAddOp, hookPath + "/secrets", []byte(`{"expire_previous_after": -1}`), 400, "invalid_expiry"},
+		{"secret: webhook never seen", secretAddOp, "/v1/webhooks/wh_404/secrets", nil, 404, "not_found"},
+		{"secret removal: the only active one", secretRemoveOp, hookPath + "/secrets/1", nil, 400, "last_active_secret"},
+		{"secret removal: never seen", secretRemoveOp, hookPath + "/secrets/9", nil, 404, "not_found"},
+		{"deliveries: unknown status", deliveriesOp, hookPath + "/deliveries?status=lost", nil, 400, "invalid_status"},
+		{"deliveries: limit too large", deliveriesOp, hookPath + "/deliveries?limit=5000", nil, 400, "invalid_limit"},
+		{"deliveries: webhook never seen", deliveriesOp, "/v1/webhooks/wh_404/deliveries", nil, 404, "not_found"},
+		{"delivery: never seen", deliveryOp, hookPath + "/deliveries/msg_404_case_opened_0", nil, 404, "not_found"},
+		{"retry: never seen", retryOp, hookPath + "/deliveries/msg_404_case_opened_0/retry", nil, 404, "not_found"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -964,7 +1633,8 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		{500, "internal", errors.New("disk on fire")},
 		{503, "unavailable", mamori.Errorf(mamori.EUnavailable, "mamori is not taking events after a storage failure; see the server's log")},
 	} {
-		failing := oasStart(t, mhttp.Config{Service: oasFailingService{f.err}, Cases: oasFailingService{f.err}})
+		failing := oasStart(t, mhttp.Config{Service: oasFailingService{f.err}, Cases: oasFailingService{f.err},
+			Webhooks: webhook.New(oasFailingHooks{f.err}, webhook.Options{Logger: slog.New(slog.DiscardHandler)})})
 		for _, o := range d.operations() {
 			if !o.secured() {
 				continue
@@ -982,7 +1652,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	// Too many requests in flight: one request holds the only slot while
 	// its body is still arriving.
 	t.Run("rate limited", func(t *testing.T) {
-		limited := oasStart(t, mhttp.Config{Service: srv.eng, Cases: srv.eng, MaxInFlight: 1})
+		limited := oasStart(t, mhttp.Config{Service: srv.eng, Cases: srv.eng, Webhooks: srv.hooks, MaxInFlight: 1})
 		pr, pw := io.Pipe()
 		held := make(chan error, 1)
 		go func() {
@@ -1148,13 +1818,58 @@ func (f oasFailingService) CancelOrder(context.Context, string, string) (mamori.
 	return mamori.Account{}, f.err
 }
 
+// oasFailingHooks is a webhook store that fails every call with err.
+type oasFailingHooks struct{ err error }
+
+func (f oasFailingHooks) Records(context.Context, uint64, int) ([]mamori.LogRecord, error) {
+	return nil, f.err
+}
+func (f oasFailingHooks) LogEnd(context.Context) (uint64, error) { return 0, f.err }
+func (f oasFailingHooks) CaseSeen(context.Context, string, string, uint64) (bool, error) {
+	return false, f.err
+}
+func (f oasFailingHooks) Cursor(context.Context) (uint64, error) { return 0, f.err }
+func (f oasFailingHooks) Enqueue(context.Context, uint64, uint64, func([]webhook.Endpoint) []webhook.Delivery) error {
+	return f.err
+}
+func (f oasFailingHooks) CreateEndpoint(context.Context, webhook.Endpoint) error { return f.err }
+func (f oasFailingHooks) Endpoints(context.Context) ([]webhook.Endpoint, error) {
+	return nil, f.err
+}
+func (f oasFailingHooks) Endpoint(context.Context, string) (webhook.Endpoint, error) {
+	return webhook.Endpoint{}, f.err
+}
+func (f oasFailingHooks) DeleteEndpoint(context.Context, string) error { return f.err }
+func (f oasFailingHooks) AddSecret(context.Context, string, webhook.Secret, *time.Time) (webhook.Secret, error) {
+	return webhook.Secret{}, f.err
+}
+func (f oasFailingHooks) RemoveSecret(context.Context, string, int) error { return f.err }
+func (f oasFailingHooks) Deliveries(context.Context, string, webhook.Status, int) ([]webhook.Delivery, error) {
+	return nil, f.err
+}
+func (f oasFailingHooks) Delivery(context.Context, string, string) (webhook.Delivery, error) {
+	return webhook.Delivery{}, f.err
+}
+func (f oasFailingHooks) NextDelivery(context.Context, string) (webhook.Delivery, bool, error) {
+	return webhook.Delivery{}, false, f.err
+}
+func (f oasFailingHooks) UpdateDelivery(context.Context, webhook.Delivery) error { return f.err }
+func (f oasFailingHooks) Prune(context.Context, time.Time) (int64, error)        { return 0, f.err }
+
 // jsonFields returns the sorted JSON names of a struct's fields, and
-// those of them always present (without omitempty).
+// those of them always present (without omitempty). The fields of an
+// embedded struct without a JSON name are its own, as encoding/json
+// has them.
 func jsonFields(t reflect.Type) (all, always []string) {
 	for f := range t.Fields() {
 		tag := f.Tag.Get("json")
 		name, opts, _ := strings.Cut(tag, ",")
 		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name == "" && f.Anonymous && f.Type.Kind() == reflect.Struct {
+			a, w := jsonFields(f.Type)
+			all, always = append(all, a...), append(always, w...)
 			continue
 		}
 		if name == "" {
@@ -1167,7 +1882,20 @@ func jsonFields(t reflect.Type) (all, always []string) {
 	}
 	slices.Sort(all)
 	slices.Sort(always)
-	return all, always
+	return slices.Compact(all), slices.Compact(always)
+}
+
+// oasFlat returns the sorted property names of a schema and those it
+// requires, with those of the parts of its allOf.
+func oasFlat(s *oasbase.Schema) (props, required []string) {
+	props, required = oasPropertyNames(s), slices.Clone(s.Required)
+	for _, part := range s.AllOf {
+		p, r := oasFlat(part.Schema())
+		props, required = append(props, p...), append(required, r...)
+	}
+	slices.Sort(props)
+	slices.Sort(required)
+	return slices.Compact(props), slices.Compact(required)
 }
 
 func oasPropertyNames(s *oasbase.Schema) []string {

@@ -1,15 +1,12 @@
 package http_test
 
 import (
-	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -21,92 +18,31 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/mamori-dev/mamori"
-	"github.com/mamori-dev/mamori/engine"
 	mhttp "github.com/mamori-dev/mamori/http"
-	"github.com/mamori-dev/mamori/sqlite"
 	"github.com/mamori-dev/mamori/webhook"
 )
 
-const hookKey = "webhook-test-key"
-
-// hookAPI is a real mamori with webhooks: a SQLite file in a temporary
-// directory, the engine, the webhook dispatcher woken by commits, and the
-// HTTP handlers on a loopback listener.
-type hookAPI struct {
-	t   *testing.T
-	url string
-}
+// hookAPI is the test server of server_test.go with the webhook
+// dispatcher on; its call decodes a 2xx answer into out.
+type hookAPI struct{ *api }
 
 func startHookAPI(t *testing.T, opts webhook.Options) *hookAPI {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	committed := make(chan struct{}, 1)
-	log, err := sqlite.Open(ctx, dir, sqlite.Options{OnCommit: func(int, time.Duration) {
-		select {
-		case committed <- struct{}{}:
-		default:
-		}
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.Open(ctx, log, dir, engine.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.Committed, opts.Logger = committed, quiet
 	if opts.PollInterval == 0 {
 		opts.PollInterval = time.Second // commits wake the dispatcher
 	}
-	hooks := webhook.New(log.Webhooks(), opts)
-	if err := hooks.Start(); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(mhttp.New(mhttp.Config{Service: eng, APIKey: hookKey, Webhooks: hooks,
-		OpenAPI: mhttp.OpenAPI, Logger: quiet}))
-	t.Cleanup(func() {
-		srv.Close()
-		hooks.Close()
-		eng.Close()
-	})
-	return &hookAPI{t: t, url: srv.URL}
+	return &hookAPI{startAPI(t, func(a *api) { a.hookOpts = &opts })}
 }
 
-// call sends a request with the key and decodes a JSON answer into out
-// (when not nil); it returns the status and the raw body.
 func (a *hookAPI) call(method, path string, body any, out any) (int, []byte) {
 	a.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			a.t.Fatal(err)
-		}
-		r = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, a.url+path, r)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+hookKey)
-	res, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if out != nil && res.StatusCode/100 == 2 {
+	status, raw := a.api.call(method, path, body)
+	if out != nil && status/100 == 2 {
 		if err := json.Unmarshal(raw, out); err != nil {
 			a.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
 		}
 	}
-	return res.StatusCode, raw
+	return status, raw
 }
 
 // hookReceiver is a store's endpoint: it keeps every request, answers
