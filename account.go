@@ -21,10 +21,21 @@ type Account struct {
 	OpenCaseIDs    []string        `json:"open_case_ids"`
 
 	// Beyond the contract's fields, for support teams and tests.
-	PasswordResetRequired bool      `json:"password_reset_required"`
-	EventCount            int64     `json:"event_count"`
-	LastEventTime         time.Time `json:"last_event_time"`
-	Cases                 []Case    `json:"cases,omitempty"`
+	// Actions are the protective actions mamori asked the store to carry
+	// out on this account, newest first (the last 50).
+	Actions               []ActionTaken `json:"actions"`
+	PasswordResetRequired bool          `json:"password_reset_required"`
+	EventCount            int64         `json:"event_count"`
+	LastEventTime         time.Time     `json:"last_event_time"`
+	Cases                 []Case        `json:"cases,omitempty"`
+}
+
+// ActionTaken is one protective action of a decision.
+type ActionTaken struct {
+	Action  Action    `json:"action"`
+	Time    time.Time `json:"time"`
+	EventID string    `json:"event_id"`
+	CaseID  string    `json:"case_id,omitempty"`
 }
 
 // Session is one signed-in session of an account.
@@ -200,4 +211,26 @@ type RiskService interface {
 	// Lockdown locks the account, carries out the lockdown actions, opens
 	// a case and returns the account. ENotFound if never seen.
 	Lockdown(ctx context.Context, id, reason string) (Account, error)
+}
+
+// Label is an outcome a person decided: an order or a case found to be
+// fraud or legitimate. Labels come from the log, in its order, for
+// learning from what analysts, customers and banks concluded.
+type Label struct {
+	Seq       uint64    `json:"seq"`
+	Kind      string    `json:"kind"` // order, case or account
+	ID        string    `json:"id"`   // the order, case or account id
+	AccountID string    `json:"account_id"`
+	Label     string    `json:"label"` // fraud or legit
+	By        string    `json:"by,omitempty"`
+	Source    string    `json:"source"` // the event type it comes from
+	EventID   string    `json:"event_id"`
+	Time      time.Time `json:"time"`
+}
+
+// LabelService lists labels.
+type LabelService interface {
+	// Labels returns the labels of the log records after sequence after,
+	// at most limit records read, and the sequence to ask after next.
+	Labels(ctx context.Context, after uint64, limit int) ([]Label, uint64, error)
 }

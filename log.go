@@ -37,6 +37,9 @@ type EventLog interface {
 	// OrderAccount returns the account key of the order.placed event of
 	// an order id, if there is one.
 	OrderAccount(ctx context.Context, orderID string) (string, bool, error)
+	// Records returns up to limit records after sequence after, in order;
+	// with types, only records of those event types.
+	Records(ctx context.Context, after uint64, limit int, types ...string) ([]LogRecord, error)
 	// Replay calls fn for every record after sequence after, in order.
 	// The record's byte slices are valid only during the call.
 	Replay(ctx context.Context, after uint64, fn func(LogRecord) error) error

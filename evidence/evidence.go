@@ -39,6 +39,9 @@ const (
 	Voided    = "voided"    // a gift card cancelled before it was spent
 	Held      = "held"      // held for review, not fulfilled
 	Cancelled = "cancelled" // cancelled by the store or an analyst
+	// Released: held, then let through by the store's team, who found it
+	// the customer's own; it counts as nothing the attacker got.
+	Released = "released"
 )
 
 // Attribution is the credit the network data's licence requires on every
@@ -394,9 +397,12 @@ func charges(c mamori.Case, timeline []mamori.TimelineEntry, attacker map[string
 	placed := map[string]*mamori.Event{}
 	settled := map[string]*mamori.Event{}
 	redeemed := map[string]*mamori.Event{}
+	released := map[string]bool{}
 	for i := range timeline {
 		ev := &timeline[i].Event
 		switch ev.Type {
+		case mamori.OrderReleased:
+			released[ev.Properties.OrderID] = true
 		case mamori.OrderPlaced:
 			placed[ev.Properties.OrderID] = ev
 		case mamori.PaymentSettled:
@@ -424,7 +430,7 @@ func charges(c mamori.Case, timeline []mamori.TimelineEntry, attacker map[string
 		ch := Charge{
 			OrderID: o.OrderID, Time: o.Time, Amount: o.Amount, Currency: o.Currency,
 			GiftCard: o.GiftCard, Hidden: o.Hidden, Descriptor: o.Descriptor,
-			Fulfilment: fulfilment(o),
+			Fulfilment: fulfilment(o, released[o.OrderID]),
 		}
 		if ev != nil {
 			ch.SessionID = ev.SessionID
@@ -460,10 +466,12 @@ func charges(c mamori.Case, timeline []mamori.TimelineEntry, attacker map[string
 	return out
 }
 
-func fulfilment(o mamori.CaseOrder) string {
+func fulfilment(o mamori.CaseOrder, released bool) string {
 	switch {
 	case o.Redeemed:
 		return Redeemed
+	case released && o.Status == "placed":
+		return Released
 	case o.Status == "held":
 		return Held
 	case o.Status == "voided":

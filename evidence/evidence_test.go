@@ -334,3 +334,23 @@ func FuzzPickLang(f *testing.F) {
 		}
 	})
 }
+
+func TestAReleasedOrderIsNotWhatTheAttackerGot(t *testing.T) {
+	at := time.Date(2026, 11, 20, 1, 0, 0, 0, time.UTC)
+	c := mamori.Case{ID: "c-1", AccountID: "a-1", Status: mamori.CaseResolvedFraud, Opened: at,
+		EventIDs: []string{"o1"},
+		Orders:   []mamori.CaseOrder{{OrderID: "tea", Time: at, Amount: 530, Currency: "JPY", Status: "placed"}},
+		Timeline: []mamori.TimelineEntry{
+			{Event: mamori.Event{ID: "o1", Type: mamori.OrderPlaced, AccountID: "a-1", SessionID: "s-x", Time: at,
+				Properties: mamori.Properties{OrderID: "tea"}}, Decision: &mamori.Decision{Decision: mamori.Review}, InCase: true},
+			{Event: mamori.Event{ID: "r1", Type: mamori.OrderReleased, AccountID: "a-1", Time: at.Add(time.Hour),
+				Properties: mamori.Properties{OrderID: "tea", By: "aiko"}}, Decision: &mamori.Decision{Decision: mamori.Allow}},
+		}}
+	e := Build(c, nil)
+	if len(e.Charges) != 1 || e.Charges[0].Fulfilment != Released {
+		t.Fatalf("charges %+v", e.Charges)
+	}
+	if len(e.Totals) != 1 || e.Totals[0].Delivered != 0 {
+		t.Fatalf("totals %+v", e.Totals)
+	}
+}

@@ -174,6 +174,7 @@ var labels = map[string]map[string]string{
 		"fulfilment.voided":    "voided",
 		"fulfilment.held":      "held",
 		"fulfilment.cancelled": "cancelled",
+		"fulfilment.released":  "released to the customer",
 
 		"settlement.authorised":  "authorised, not settled",
 		"settlement.settled":     "settled",
@@ -266,6 +267,7 @@ var labels = map[string]map[string]string{
 		"fulfilment.voided":    "無効化済み",
 		"fulfilment.held":      "保留中",
 		"fulfilment.cancelled": "取消済み",
+		"fulfilment.released":  "お客さまの注文として出荷",
 
 		"settlement.authorised":  "オーソリのみ（売上未確定）",
 		"settlement.settled":     "売上確定",

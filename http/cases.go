@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/mamori-dev/mamori"
 )
@@ -20,6 +21,41 @@ func (s *Server) caseRoutes() {
 	s.api("POST /v1/cases/{case_id}/notes", "case_note", s.handleCaseNote)
 	s.api("POST /v1/orders/{order_id}/release", "order_release", s.handleOrder(s.cfg.Cases.ReleaseOrder))
 	s.api("POST /v1/orders/{order_id}/cancel", "order_cancel", s.handleOrder(s.cfg.Cases.CancelOrder))
+	if s.cfg.Labels != nil {
+		s.api("GET /v1/labels", "labels", s.handleLabels)
+	}
+}
+
+// LabelList is the answer to GET /v1/labels.
+type LabelList struct {
+	Labels []mamori.Label `json:"labels"`
+	// Next is the sequence to pass as after for the next page.
+	Next uint64 `json:"next"`
+}
+
+func (s *Server) handleLabels(w http.ResponseWriter, r *http.Request) *result {
+	q := r.URL.Query()
+	var after uint64
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return fail(mamori.FieldError("after", "must be a log sequence (a whole number)"))
+		}
+		after = n
+	}
+	limit := 1000
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			return fail(mamori.FieldError("limit", "must be a whole number from 1 to 10000"))
+		}
+		limit = n
+	}
+	labels, next, err := s.cfg.Labels.Labels(r.Context(), after, limit)
+	if err != nil {
+		return fail(err)
+	}
+	return &result{status: http.StatusOK, body: LabelList{Labels: labels, Next: next}}
 }
 
 // CaseList is the answer to GET /v1/cases.

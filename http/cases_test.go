@@ -3,6 +3,8 @@ package http_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,6 +110,30 @@ func TestTheSeedStoryBecomesACaseAnAnalystCanWork(t *testing.T) {
 	}
 	status, body = a.call("PATCH", "/v1/cases/"+out.CaseID, map[string]any{"status": "resolved_fraud"})
 	c = decodeCase(t, status, body, 200)
+
+	// Each outcome is a label to learn from.
+	status, body = a.call("GET", "/v1/labels", nil)
+	var labels mhttp.LabelList
+	if status != 200 || json.Unmarshal(body, &labels) != nil {
+		t.Fatalf("labels: %d %s", status, body)
+	}
+	got := map[string]string{}
+	for _, l := range labels.Labels {
+		got[l.Kind+" "+l.ID] = l.Label + " by " + l.By
+	}
+	for key, want := range map[string]string{
+		"order ord-9001": "legit by aiko", "order ord-9002": "fraud by analyst", "case " + out.CaseID: "fraud by analyst",
+	} {
+		if got[key] != want {
+			t.Errorf("label of %s: %q, want %q (all: %v)", key, got[key], want, got)
+		}
+	}
+	if status, body = a.call("GET", fmt.Sprintf("/v1/labels?after=%d", labels.Next), nil); status != 200 || !strings.Contains(string(body), `"labels":[]`) {
+		t.Errorf("labels after the last: %d %s", status, body)
+	}
+	if status, _ = a.call("GET", "/v1/labels?limit=0", nil); status != 400 {
+		t.Errorf("limit 0: %d", status)
+	}
 	clock = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	a.restart()
 	status, body = a.call("GET", "/v1/cases/"+out.CaseID, nil)

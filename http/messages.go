@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/notice"
 )
 
 // messageRoutes registers the customer's message center: what the store
@@ -45,6 +46,10 @@ func (s *Server) handleMessageRead(w http.ResponseWriter, r *http.Request) *resu
 	}
 	msgID := r.PathValue("message_id")
 	lang := r.URL.Query().Get("lang")
+	if _, ok := notice.ParseLang(lang); !ok && lang != "" {
+		// Checked before the read is recorded: bad input changes nothing.
+		return fail(mamori.FieldError("lang", "%q is not a message language (ja, en)", lang))
+	}
 	if _, err := readBody(w, r); err != nil {
 		return fail(err)
 	}

@@ -34,7 +34,10 @@ import (
 
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/engine"
+	"github.com/mamori-dev/mamori/enrich"
+	"github.com/mamori-dev/mamori/evidence"
 	mhttp "github.com/mamori-dev/mamori/http"
+	"github.com/mamori-dev/mamori/notice"
 	"github.com/mamori-dev/mamori/risk"
 	"github.com/mamori-dev/mamori/sim"
 	"github.com/mamori-dev/mamori/sqlite"
@@ -304,7 +307,12 @@ func oasStartEngine(t *testing.T) oasServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := engine.Open(ctx, store, dir, engine.Options{Shards: 2, Logger: slog.New(slog.DiscardHandler)})
+	nets, err := oasNetworks()
+	if err != nil {
+		store.Close()
+		t.Fatal(err)
+	}
+	eng, err := engine.Open(ctx, store, dir, engine.Options{Shards: 2, Networks: nets, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		store.Close()
 		t.Fatal(err)
@@ -323,9 +331,14 @@ func oasStartEngine(t *testing.T) oasServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { hooks.Close() })
-	ts := oasStart(t, mhttp.Config{Service: eng, Cases: eng, Healthy: eng.Err, Webhooks: hooks})
+	ts := oasStart(t, mhttp.Config{Service: eng, Cases: eng, Messages: eng, Networks: nets, Healthy: eng.Err, Webhooks: hooks})
 	return oasServer{url: ts.URL, eng: eng, hooks: hooks}
 }
+
+// oasNetworks loads the shipped network data once for the test binary:
+// the message center and the evidence pack name the networks of
+// addresses.
+var oasNetworks = sync.OnceValues(enrich.LoadNetworks)
 
 // oasHookAttempts is how many attempts a delivery gets on the test
 // servers before it is dead.
@@ -334,6 +347,12 @@ const oasHookAttempts = 2
 // oasCall sends one request and returns it (for validation, with a fresh
 // body), the response and its body.
 func oasCall(t *testing.T, base, method, path, key string, body []byte) (*http.Request, *http.Response, []byte) {
+	t.Helper()
+	return oasCallWith(t, base, method, path, key, nil, body)
+}
+
+// oasCallWith is oasCall with more request headers.
+func oasCallWith(t *testing.T, base, method, path, key string, header http.Header, body []byte) (*http.Request, *http.Response, []byte) {
 	t.Helper()
 	newReq := func() *http.Request {
 		var r io.Reader
@@ -349,6 +368,9 @@ func oasCall(t *testing.T, base, method, path, key string, body []byte) (*http.R
 		}
 		if key != "" {
 			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		for name, values := range header {
+			req.Header[name] = values
 		}
 		return req
 	}
@@ -384,7 +406,9 @@ func TestOpenAPIIsValid31(t *testing.T) {
 	want := []string{
 		"GET /healthz", "GET /metrics", "GET /openapi.yaml", "POST /v1/risk", "POST /v1/events",
 		"GET /v1/accounts/{account_id}", "POST /v1/accounts/{account_id}/lockdown",
+		"GET /v1/accounts/{account_id}/messages", "POST /v1/accounts/{account_id}/messages/{message_id}/read",
 		"GET /v1/cases", "GET /v1/cases/{case_id}", "PATCH /v1/cases/{case_id}", "POST /v1/cases/{case_id}/notes",
+		"GET /v1/cases/{case_id}/evidence",
 		"POST /v1/orders/{order_id}/release", "POST /v1/orders/{order_id}/cancel",
 		"POST /v1/webhooks", "GET /v1/webhooks", "GET /v1/webhooks/{webhook_id}", "DELETE /v1/webhooks/{webhook_id}",
 		"POST /v1/webhooks/{webhook_id}/secrets", "DELETE /v1/webhooks/{webhook_id}/secrets/{n}",
@@ -447,6 +471,7 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 		{"Decision", mamori.Decision{}, false},
 		{"Reason", mamori.Reason{}, false},
 		{"Account", mamori.Account{}, false},
+		{"ActionTaken", mamori.ActionTaken{}, false},
 		{"Session", mamori.Session{}, false},
 		{"TrustedDevice", mamori.TrustedDevice{}, false},
 		{"Case", mamori.Case{}, false},
@@ -455,6 +480,18 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 		{"TimelineEntry", mamori.TimelineEntry{}, false},
 		{"CaseOrder", mamori.CaseOrder{}, false},
 		{"CaseList", mhttp.CaseList{}, false},
+		{"Message", mamori.Message{}, false},
+		{"MessageList", mhttp.MessageList{}, false},
+		{"Evidence", evidence.Evidence{}, false},
+		{"EvidenceWindow", evidence.Window{}, false},
+		{"EvidenceCharge", evidence.Charge{}, false},
+		{"EvidenceTotal", evidence.Total{}, false},
+		{"EvidenceNetwork", evidence.Network{}, false},
+		{"EvidenceAgent", evidence.Agent{}, false},
+		{"EvidenceSession", evidence.Session{}, false},
+		{"EvidenceUsualDevice", evidence.UsualDevice{}, false},
+		{"EvidenceUsualNetwork", evidence.UsualNetwork{}, false},
+		{"EvidenceStep", evidence.Step{}, false},
 		{"CasePatch", mamori.CasePatch{}, true},
 		{"NoteRequest", mhttp.NoteRequest{}, true},
 		{"OrderDecision", mhttp.OrderDecision{}, true},
@@ -547,7 +584,7 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 	// The types mamori records itself: documented apart from those stores
 	// send, and refused when a store sends them.
 	recorded := oasEnum(t, d.schema(t, "RecordedEventType"))
-	oasEqual(t, "RecordedEventType", recorded, []string{mamori.AccountLockedDown, mamori.CaseUpdated})
+	oasEqual(t, "RecordedEventType", recorded, []string{mamori.AccountLockedDown, mamori.CaseUpdated, mamori.MessageRead})
 	recordedMapping := d.schema(t, "RecordedEvent").Discriminator.Mapping
 	for _, typ := range recorded {
 		if mamori.IsEventType(typ) || slices.Contains(types, typ) {
@@ -588,6 +625,39 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 	oasEqual(t, "Outcome", oasEnum(t, d.schema(t, "Outcome")),
 		[]string{string(mamori.Allow), string(mamori.Challenge), string(mamori.Review), string(mamori.Deny)})
 	oasEqual(t, "WebhookEventType", oasEnum(t, d.schema(t, "WebhookEventType")), webhook.Types)
+
+	// The message center and the evidence pack.
+	oasEqual(t, "Message.kind", oasEnum(t, oasProp(t, d.schema(t, "Message"), "kind")),
+		[]string{risk.MessageRiskyOrder, risk.MessageStolenSession, risk.MessageFraudReported, risk.MessageLockdown,
+			risk.MessageProtected, risk.MessageCaseFraud, risk.MessageCaseLegit, risk.MessageOrderReleased, risk.MessageOrderCancelled})
+	messageLangs := []string{string(notice.Japanese), string(notice.English)}
+	oasEqual(t, "MessageLang", oasEnum(t, d.schema(t, "MessageLang")), messageLangs)
+	for _, l := range messageLangs {
+		if _, ok := notice.ParseLang(l); !ok {
+			t.Errorf("message language %q is not one mamori takes", l)
+		}
+	}
+	evidenceLangs := oasEnum(t, d.schema(t, "EvidenceLang"))
+	oasEqual(t, "EvidenceLang", evidenceLangs, []string{evidence.English, evidence.Japanese})
+	for _, l := range evidenceLangs {
+		if !evidence.IsLang(l) {
+			t.Errorf("evidence language %q is not one mamori takes", l)
+		}
+	}
+	for _, prm := range d.op(t, "GET", "/v1/cases/{case_id}/evidence").params {
+		if prm.Name == "format" {
+			oasEqual(t, "evidence format", oasEnum(t, prm.Schema.Schema()), []string{"json", "html"})
+		}
+	}
+	oasEqual(t, "Evidence.attribution", oasEnumOrConst(t, oasProp(t, d.schema(t, "Evidence"), "attribution")), []string{evidence.Attribution})
+	oasEqual(t, "EvidenceCharge.fulfilment", oasEnum(t, oasProp(t, d.schema(t, "EvidenceCharge"), "fulfilment")),
+		[]string{evidence.Delivered, evidence.Redeemed, evidence.Voided, evidence.Held, evidence.Cancelled, evidence.Released})
+	oasEqual(t, "EvidenceCharge.settlement", oasEnum(t, oasProp(t, d.schema(t, "EvidenceCharge"), "settlement")),
+		[]string{evidence.Authorised, evidence.Settled, evidence.ClaimReady})
+	oasEqual(t, "EvidenceNetwork.type", oasEnum(t, oasProp(t, d.schema(t, "EvidenceNetwork"), "type")),
+		[]string{string(enrich.Hosting), string(enrich.Mobile), string(enrich.ISP), string(enrich.Unknown)})
+	oasEqual(t, "EvidenceAgent.device", oasEnum(t, oasProp(t, d.schema(t, "EvidenceAgent"), "device")),
+		[]string{string(enrich.DeviceDesktop), string(enrich.DeviceMobile), string(enrich.DeviceTablet), string(enrich.DeviceBot), string(enrich.DeviceUnknown)})
 	oasEqual(t, "WebhookDeliveryStatus", oasEnum(t, d.schema(t, "WebhookDeliveryStatus")),
 		[]string{string(webhook.Pending), string(webhook.Delivered), string(webhook.Failed), string(webhook.Dead)})
 	messageMapping := d.schema(t, "WebhookMessage").Discriminator.Mapping
@@ -765,6 +835,90 @@ func TestOpenAPIAgainstServer(t *testing.T) {
 		oasCheckRequired(t, d, o, res, got)
 		return got
 	}
+	// The seed customer's message center right after the attack, as the
+	// examples show it: in her language (Japanese: her browser asks for
+	// it) and in English; then the first message read.
+	messagesOp := d.op(t, "GET", "/v1/accounts/{account_id}/messages")
+	readOp := d.op(t, "POST", "/v1/accounts/{account_id}/messages/{message_id}/read")
+	messagesPath := "/v1/accounts/" + sim.SeedAccount + "/messages"
+	if p := strings.SplitN(messagesOp.url(t), "?", 2)[0]; p != messagesPath {
+		t.Fatalf("%s: the example path is %s; want the seed story's account, %s", messagesOp, p, messagesPath)
+	}
+	queries := map[string]string{"japanese": "", "english": "?lang=en"}
+	for _, ex := range oasExamples(t, messagesOp.String(), messagesOp.response(200).Content.GetOrZero("application/json")) {
+		query, ok := queries[ex.name]
+		if !ok {
+			t.Fatalf("%s: the test does not know how to ask for example %s", messagesOp, ex.name)
+		}
+		oasMatchExample(t, fmt.Sprintf("%s example %s", messagesOp, ex.name), ex.json, play(messagesOp, messagesPath+query, "example "+ex.name, nil))
+	}
+	oasMatchExample(t, readOp.String()+" example read", oasExampleOf(t, readOp, 200, "read"), play(readOp, readOp.url(t), "example", nil))
+
+	// The case's evidence pack while it is open: a draft, here in
+	// Japanese.
+	evidenceOp := d.op(t, "GET", "/v1/cases/{case_id}/evidence")
+	evidencePath := "/v1/cases/" + seed.CaseID + "/evidence"
+	oasMatchExample(t, evidenceOp.String()+" example draft", oasExampleOf(t, evidenceOp, 200, "draft"),
+		play(evidenceOp, evidencePath+"?lang=ja", "the draft", nil), "network_data")
+
+	// The final pack: Aiko resolves the case as fraud, and the bank
+	// settles the first gift card.
+	if _, res, body := oasCall(t, srv.url, "PATCH", "/v1/cases/"+seed.CaseID, oasKey, []byte(`{"status": "resolved_fraud", "by": "aiko"}`)); res.StatusCode != 200 {
+		t.Fatalf("resolve %s: %d %s", seed.CaseID, res.StatusCode, body)
+	}
+	settle := []byte(`{"id": "settle-9002", "type": "payment.settled", "time": "2026-11-20T01:00:00Z", "account_id": "` + sim.SeedAccount +
+		`", "properties": {"order_id": "ord-9002", "amount": 5000, "currency": "JPY", "descriptor": "MAMORI-MART TOKYO"}}`)
+	if _, res, body := oasCall(t, srv.url, "POST", "/v1/events", oasKey, settle); res.StatusCode != 202 {
+		t.Fatalf("settle ord-9002: %d %s", res.StatusCode, body)
+	}
+	final := play(evidenceOp, evidencePath, "the final pack", nil)
+	oasMatchExample(t, evidenceOp.String()+" example final", oasExampleOf(t, evidenceOp, 200, "final"), final, "network_data")
+	if again := play(evidenceOp, evidencePath+"?format=json&lang=en", "the final pack, asked for", nil); !bytes.Equal(again, final) {
+		t.Errorf("%s?format=json&lang=en differs from the default answer:\n%s\n%s", evidencePath, again, final)
+	}
+	// The printable page: HTML, served with the documented policy, in
+	// the language asked for or preferred.
+	var csp string
+	if h := evidenceOp.response(200).Headers.GetOrZero("Content-Security-Policy"); h == nil || h.Example == nil || h.Example.Decode(&csp) != nil {
+		t.Fatalf("%s: no Content-Security-Policy header example", evidenceOp)
+	}
+	var pageExample string
+	if ex := evidenceOp.response(200).Content.GetOrZero("text/html").Examples.GetOrZero("page"); ex == nil || ex.Value.Decode(&pageExample) != nil {
+		t.Fatalf("%s: no text/html example page", evidenceOp)
+	}
+	for _, c := range []struct{ query, acceptLanguage, lang string }{
+		{"?format=html&lang=ja", "", "ja"},
+		{"?format=html&lang=en", "ja-JP", "en"},
+		{"?format=html", "ja-JP,ja;q=0.9,en;q=0.8", "ja"},
+		{"?format=html", "", "en"},
+	} {
+		var header http.Header
+		if c.acceptLanguage != "" {
+			header = http.Header{"Accept-Language": {c.acceptLanguage}}
+		}
+		req, res, page := oasCallWith(t, srv.url, "GET", evidencePath+c.query, oasKey, header, nil)
+		what := fmt.Sprintf("GET %s%s (Accept-Language %q)", evidencePath, c.query, c.acceptLanguage)
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Errorf("%s: %d %s", what, res.StatusCode, res.Header.Get("Content-Type"))
+			continue
+		}
+		if got := res.Header.Get("Content-Security-Policy"); got != csp {
+			t.Errorf("%s: Content-Security-Policy %q, documented %q", what, got, csp)
+		}
+		d.mustValidateResponse(t, req, res, page)
+		if !bytes.Contains(page, []byte(`<html lang="`+c.lang+`"`)) || !bytes.Contains(page, []byte(seed.CaseID)) {
+			t.Errorf("%s: not the page of %s in %s: %.300s", what, seed.CaseID, c.lang, page)
+		}
+		if c.lang != "ja" {
+			continue
+		}
+		for _, line := range strings.Split(pageExample, "\n") {
+			if line = strings.TrimSpace(line); line != "" && line != "…" && !bytes.Contains(page, []byte(line)) {
+				t.Errorf("%s: the example page's line %q is not in the page", what, line)
+			}
+		}
+	}
+
 	for _, o := range d.operations() {
 		if oasWebhookCall(o) {
 			continue // played by TestOpenAPIWebhooksAgainstServer, in an order that gives them real ids
@@ -833,6 +987,15 @@ func TestOpenAPIAgainstServer(t *testing.T) {
 		}
 	}
 
+	// The protective actions the seed story's account shows are those the
+	// order calls' example shows.
+	var exAcct, gotAcct struct {
+		Actions json.RawMessage `json:"actions"`
+	}
+	json.Unmarshal(oasExampleOf(t, d.op(t, "POST", "/v1/orders/{order_id}/cancel"), 200, "cancelled"), &exAcct)
+	json.Unmarshal(play(accountOp, "/v1/accounts/"+sim.SeedAccount, "the seed account", nil), &gotAcct)
+	oasMatchExample(t, "the actions of POST /v1/orders/{order_id}/cancel example cancelled", exAcct.Actions, gotAcct.Actions)
+
 	// Each decision example answers one of the request examples.
 	ids := map[string]bool{}
 	for _, ex := range d.op(t, "POST", "/v1/risk").requestExamples(t) {
@@ -869,7 +1032,7 @@ func TestOpenAPIAgainstServer(t *testing.T) {
 func oasCheckRequired(t *testing.T, d *oasDoc, o oasOp, res *http.Response, body []byte) {
 	t.Helper()
 	mt := o.response(res.StatusCode).Content.GetOrZero("application/json")
-	if mt == nil || mt.Schema == nil {
+	if mt == nil || mt.Schema == nil || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		return
 	}
 	s := mt.Schema.Schema()
@@ -886,6 +1049,97 @@ func oasCheckRequired(t *testing.T, d *oasDoc, o oasOp, res *http.Response, body
 			t.Errorf("%s: %d body lacks the required %s: %s", o, res.StatusCode, f, body)
 		}
 	}
+}
+
+// oasExampleOf returns the named example of the operation's JSON answer
+// with the given status.
+func oasExampleOf(t *testing.T, o oasOp, status int, name string) []byte {
+	t.Helper()
+	resp := o.response(status)
+	if resp == nil {
+		t.Fatalf("%s: %d is not documented", o, status)
+	}
+	for _, ex := range oasExamples(t, fmt.Sprintf("%s %d", o, status), resp.Content.GetOrZero("application/json")) {
+		if ex.name == name {
+			return ex.json
+		}
+	}
+	t.Fatalf("%s: %d has no example %s", o, status, name)
+	return nil
+}
+
+// oasMatchExample checks that a documented example shows what the server
+// answered: the same fields with the same values, except that an array of
+// the example may be shortened (its elements are some of the answer's, in
+// the same order). The fields named in loose need only be there.
+func oasMatchExample(t *testing.T, what string, example, got []byte, loose ...string) {
+	t.Helper()
+	var ex, g any
+	if err := json.Unmarshal(example, &ex); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Errorf("%s: the answer is not JSON: %v", what, err)
+		return
+	}
+	if err := oasMatch(ex, g, "", loose); err != nil {
+		t.Errorf("%s is not what the server answered: %v\nanswered: %s", what, err, got)
+	}
+}
+
+func oasMatch(ex, got any, path string, loose []string) error {
+	switch e := ex.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: an object in the example, %T answered", path, got)
+		}
+		for _, k := range slices.Sorted(maps.Keys(g)) {
+			if _, ok := e[k]; !ok {
+				return fmt.Errorf("%s.%s: answered, left out of the example", path, k)
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(e)) {
+			gv, ok := g[k]
+			if !ok {
+				return fmt.Errorf("%s.%s: in the example, not answered", path, k)
+			}
+			if slices.Contains(loose, k) {
+				continue
+			}
+			if err := oasMatch(e[k], gv, path+"."+k, loose); err != nil {
+				return err
+			}
+		}
+		return nil
+	case []any:
+		g, ok := got.([]any)
+		if !ok {
+			return fmt.Errorf("%s: an array in the example, %T answered", path, got)
+		}
+		if len(e) == 0 && len(g) > 0 {
+			return fmt.Errorf("%s: empty in the example, %d elements answered", path, len(g))
+		}
+		j := 0
+		for i, v := range e {
+			for j < len(g) && oasMatch(v, g[j], "", loose) != nil {
+				j++
+			}
+			if j == len(g) {
+				err := fmt.Errorf("%s[%d]: not among the answer's elements, in order", path, i)
+				if i < len(g) {
+					err = fmt.Errorf("%w; against the answer's [%d]: %w", err, i, oasMatch(v, g[i], fmt.Sprintf("%s[%d]", path, i), loose))
+				}
+				return err
+			}
+			j++
+		}
+		return nil
+	}
+	if !reflect.DeepEqual(ex, got) {
+		return fmt.Errorf("%s: %v in the example, %v answered", path, ex, got)
+	}
+	return nil
 }
 
 // oasWebhookCall reports whether the operation is one of the webhook API,
@@ -1452,10 +1706,13 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	eventsOp := d.op(t, "POST", "/v1/events")
 	accountOp := d.op(t, "GET", "/v1/accounts/{account_id}")
 	lockdownOp := d.op(t, "POST", "/v1/accounts/{account_id}/lockdown")
+	messagesOp := d.op(t, "GET", "/v1/accounts/{account_id}/messages")
+	readOp := d.op(t, "POST", "/v1/accounts/{account_id}/messages/{message_id}/read")
 	casesOp := d.op(t, "GET", "/v1/cases")
 	caseOp := d.op(t, "GET", "/v1/cases/{case_id}")
 	caseUpdateOp := d.op(t, "PATCH", "/v1/cases/{case_id}")
 	noteOp := d.op(t, "POST", "/v1/cases/{case_id}/notes")
+	evidenceOp := d.op(t, "GET", "/v1/cases/{case_id}/evidence")
 	releaseOp := d.op(t, "POST", "/v1/orders/{order_id}/release")
 	cancelOp := d.op(t, "POST", "/v1/orders/{order_id}/cancel")
 	hookCreateOp := d.op(t, "POST", "/v1/webhooks")
@@ -1511,6 +1768,24 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	}
 	casePath := "/v1/cases/" + acct.OpenCaseIDs[0]
 	orderPath := "/v1/orders/" + orderID
+	// The lockdown told the customer: her message center has a message.
+	unread := func() []string {
+		t.Helper()
+		_, res, body := oasCall(t, srv.url, "GET", "/v1/accounts/a-1/messages", oasKey, nil)
+		var list mhttp.MessageList
+		if res.StatusCode != 200 || json.Unmarshal(body, &list) != nil || len(list.Messages) == 0 {
+			t.Fatalf("messages of a-1: %d %s", res.StatusCode, body)
+		}
+		var ids []string
+		for _, m := range list.Messages {
+			if !m.Read {
+				ids = append(ids, m.ID)
+			}
+		}
+		return ids
+	}
+	messageID := unread()[0]
+	messagePath := "/v1/accounts/a-1/messages/" + messageID
 	batch := eventsOp.requestExamples(t)[0].json
 	tooMany := `{"events": [` + strings.Repeat(`{"id": "e-x", "type": "logout", "time": "2026-11-21T10:00:00Z", "account_id": "a-9"},`, mamori.MaxBatch) +
 		`{"id": "e-y", "type": "logout", "time": "2026-11-21T10:00:00Z", "account_id": "a-9"}]}`
@@ -1546,6 +1821,10 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		{"lockdown: reason not text", lockdownOp, "/v1/accounts/a-1/lockdown", []byte(`{"reason": 42}`), 400, "invalid_event"},
 		{"account: never seen", accountOp, "/v1/accounts/a-404", nil, 404, "not_found"},
 		{"lockdown: never seen", lockdownOp, "/v1/accounts/a-404/lockdown", []byte(`{"reason": "test"}`), 404, "not_found"},
+		{"messages: never seen", messagesOp, "/v1/accounts/a-404/messages", nil, 404, "not_found"},
+		{"messages: unknown language", messagesOp, "/v1/accounts/a-1/messages?lang=fr", nil, 400, "invalid_lang"},
+		{"read: account never seen", readOp, "/v1/accounts/a-404/messages/" + messageID + "/read", nil, 404, "no_account"},
+		{"read: message never written", readOp, "/v1/accounts/a-1/messages/m-999999/read", nil, 404, "no_message"},
 		{"cases: unknown status", casesOp, "/v1/cases?status=closed", nil, 400, "invalid_event"},
 		{"case: never seen", caseOp, "/v1/cases/c-404", nil, 404, "not_found"},
 		{"case update: not JSON", caseUpdateOp, casePath, []byte(`{"status": `), 400, "invalid_json"},
@@ -1557,6 +1836,10 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		{"note: not JSON", noteOp, casePath + "/notes", []byte(`{"text": `), 400, "invalid_json"},
 		{"note: blank", noteOp, casePath + "/notes", []byte(`{"text": "  "}`), 400, "invalid_event"},
 		{"note: never seen", noteOp, "/v1/cases/c-404/notes", []byte(`{"text": "x"}`), 404, "not_found"},
+		{"evidence: never seen", evidenceOp, "/v1/cases/c-404/evidence", nil, 404, "not_found"},
+		{"evidence page: never seen", evidenceOp, "/v1/cases/c-404/evidence?format=html", nil, 404, "not_found"},
+		{"evidence: unknown format", evidenceOp, casePath + "/evidence?format=pdf", nil, 400, "invalid_format"},
+		{"evidence: unknown language", evidenceOp, casePath + "/evidence?format=html&lang=fr", nil, 400, "invalid_lang"},
 		{"release: not JSON", releaseOp, orderPath + "/release", []byte(`{"by": `), 400, "invalid_json"},
 		{"release: by not text", releaseOp, orderPath + "/release", []byte(`{"by": 42}`), 400, "invalid_event"},
 		{"release: never seen", releaseOp, "/v1/orders/ord-404/release", nil, 404, "not_found"},
@@ -1601,6 +1884,17 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	if len(c.History) != 1 || len(c.Notes) != 0 || c.Timeline[len(c.Timeline)-1].Event.Type != mamori.AccountLockedDown {
 		t.Errorf("after rejected case and order calls, the case changed: history %+v, notes %+v", c.History, c.Notes)
 	}
+	if got := unread(); !slices.Contains(got, messageID) {
+		t.Errorf("after rejected message calls, message %s is read", messageID)
+	}
+
+	// A read with an unknown language is refused and changes nothing.
+	t.Run("read: unknown language", func(t *testing.T) {
+		check(t, readOp, srv.url, messagePath+"/read?lang=fr", oasKey, nil, 400, "invalid_lang")
+		if !slices.Contains(unread(), messageID) {
+			t.Errorf("message %s is read after a refused POST %s/read?lang=fr", messageID, messagePath)
+		}
+	})
 
 	big := []byte(`{"id": "e-big", "pad": "` + strings.Repeat("x", mhttp.MaxBody) + `"}`)
 	for _, o := range d.operations() {
@@ -1617,7 +1911,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		t.Run(o.String()+": wrong key", func(t *testing.T) {
 			check(t, o, srv.url, o.url(t), "not-"+oasKey, body, 401, "unauthorized")
 		})
-		if body != nil {
+		if body != nil || o.response(413) != nil {
 			t.Run(o.String()+": too large", func(t *testing.T) {
 				check(t, o, srv.url, o.url(t), oasKey, big, 413, "too_large")
 			})
@@ -1633,7 +1927,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		{500, "internal", errors.New("disk on fire")},
 		{503, "unavailable", mamori.Errorf(mamori.EUnavailable, "mamori is not taking events after a storage failure; see the server's log")},
 	} {
-		failing := oasStart(t, mhttp.Config{Service: oasFailingService{f.err}, Cases: oasFailingService{f.err},
+		failing := oasStart(t, mhttp.Config{Service: oasFailingService{f.err}, Cases: oasFailingService{f.err}, Messages: oasFailingService{f.err},
 			Webhooks: webhook.New(oasFailingHooks{f.err}, webhook.Options{Logger: slog.New(slog.DiscardHandler)})})
 		for _, o := range d.operations() {
 			if !o.secured() {
@@ -1652,7 +1946,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	// Too many requests in flight: one request holds the only slot while
 	// its body is still arriving.
 	t.Run("rate limited", func(t *testing.T) {
-		limited := oasStart(t, mhttp.Config{Service: srv.eng, Cases: srv.eng, Webhooks: srv.hooks, MaxInFlight: 1})
+		limited := oasStart(t, mhttp.Config{Service: srv.eng, Cases: srv.eng, Messages: srv.eng, Webhooks: srv.hooks, MaxInFlight: 1})
 		pr, pw := io.Pipe()
 		held := make(chan error, 1)
 		go func() {
@@ -1818,6 +2112,12 @@ func (f oasFailingService) CancelOrder(context.Context, string, string) (mamori.
 	return mamori.Account{}, f.err
 }
 
+func (f oasFailingService) Messages(context.Context, string, string) ([]mamori.Message, error) {
+	return nil, f.err
+}
+
+func (f oasFailingService) MarkRead(context.Context, string, string) error { return f.err }
+
 // oasFailingHooks is a webhook store that fails every call with err.
 type oasFailingHooks struct{ err error }
 
@@ -1857,7 +2157,7 @@ func (f oasFailingHooks) UpdateDelivery(context.Context, webhook.Delivery) error
 func (f oasFailingHooks) Prune(context.Context, time.Time) (int64, error)        { return 0, f.err }
 
 // jsonFields returns the sorted JSON names of a struct's fields, and
-// those of them always present (without omitempty). The fields of an
+// those of them always present (without omitempty or omitzero). The fields of an
 // embedded struct without a JSON name are its own, as encoding/json
 // has them.
 func jsonFields(t reflect.Type) (all, always []string) {
@@ -1876,7 +2176,7 @@ func jsonFields(t reflect.Type) (all, always []string) {
 			name = f.Name
 		}
 		all = append(all, name)
-		if !strings.Contains(opts, "omitempty") {
+		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
 			always = append(always, name)
 		}
 	}

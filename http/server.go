@@ -48,6 +48,8 @@ type Config struct {
 	Webhooks *webhook.Service
 	// Cases serves the case calls (nil: they answer 404).
 	Cases mamori.CaseService
+	// Labels serves GET /v1/labels (nil: it answers 404).
+	Labels mamori.LabelService
 	// Messages serves the customer's message center (nil: it answers 404).
 	Messages mamori.MessageService
 	// Networks names the networks in evidence packs (nil: left out).

@@ -74,6 +74,7 @@ func (a *api) start() {
 	}
 	cfg := mhttp.Config{Service: svc, Cases: a.eng, APIKey: testKey, Healthy: a.eng.Err, OpenAPI: mhttp.OpenAPI}
 	cfg.Messages = a.eng
+	cfg.Labels = a.eng
 	cfg.Networks = networks(a.t)
 	if a.hookOpts != nil {
 		opts := *a.hookOpts
@@ -591,6 +592,14 @@ func TestLockdown(t *testing.T) {
 	for _, s := range acct.Sessions {
 		if !s.Revoked {
 			t.Fatalf("session %s not revoked", s.SessionID)
+		}
+	}
+	if len(acct.Actions) != len(mamori.LockdownActions) {
+		t.Fatalf("the account view shows %d actions, want the %d of a lockdown: %+v", len(acct.Actions), len(mamori.LockdownActions), acct.Actions)
+	}
+	for i, a := range acct.Actions {
+		if a.CaseID != acct.OpenCaseIDs[0] || a.EventID == "" || a.Action != mamori.LockdownActions[i] {
+			t.Fatalf("action %d %+v: want %s, with its case and event", i, a, mamori.LockdownActions[i])
 		}
 	}
 	d := a.decide(login("l-5", "a-1", "s-3", "dev-home", "153.156.78.12", 200))

@@ -6,6 +6,7 @@ package memlog
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 
 	"github.com/mamori-dev/mamori"
@@ -76,6 +77,22 @@ func (l *Log) AccountEvents(_ context.Context, account string, limit int) ([]mam
 	for i := len(l.records) - 1; i >= 0 && len(out) < limit; i-- {
 		if l.records[i].Account == account {
 			out = append(out, l.records[i])
+		}
+	}
+	return out, nil
+}
+
+// Records implements mamori.EventLog; without kept events it returns
+// none.
+func (l *Log) Records(_ context.Context, after uint64, limit int, types ...string) ([]mamori.LogRecord, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []mamori.LogRecord
+	for _, r := range l.records {
+		if r.Seq > after && (len(types) == 0 || slices.Contains(types, r.Type)) {
+			if out = append(out, r); len(out) == limit {
+				break
+			}
 		}
 	}
 	return out, nil

@@ -62,6 +62,10 @@ func Apply(st *State, in *Input, d *mamori.Decision) {
 	}
 	for _, a := range d.Actions {
 		applyAction(st, ev, a)
+		st.Actions = append(st.Actions, mamori.ActionTaken{Action: a, Time: ev.Time, EventID: ev.ID, CaseID: d.CaseID})
+	}
+	if len(st.Actions) > maxActions {
+		st.Actions = append(st.Actions[:0], st.Actions[len(st.Actions)-maxActions:]...)
 	}
 	// notify_customer is carried out last, whatever its place among the
 	// actions: the message tells what the others did.

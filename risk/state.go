@@ -19,6 +19,7 @@ const (
 	maxRecipients = 32
 	maxFailures   = 16
 	maxChanges    = 16
+	maxActions    = 50
 )
 
 // State is everything mamori remembers about one account.
@@ -62,6 +63,8 @@ type State struct {
 	MaxOrder   int64
 
 	Cases []mamori.Case
+	// Actions are the protective actions taken, oldest first.
+	Actions []mamori.ActionTaken
 
 	// AcceptLanguage is the latest context.accept_language of the
 	// account's events: the language its messages are written in.
@@ -257,12 +260,22 @@ func (s *State) View() mamori.Account {
 		Sessions:              make([]mamori.Session, 0, len(s.Sessions)),
 		TrustedDevices:        append([]mamori.TrustedDevice{}, s.Trusted...),
 		OpenCaseIDs:           []string{},
+		Actions:               make([]mamori.ActionTaken, 0, len(s.Actions)),
 		PasswordResetRequired: s.ResetRequired,
 		EventCount:            s.EventCount,
 		LastEventTime:         s.LastTime,
 	}
 	if s.Locked {
 		a.Status = mamori.StatusLocked
+	}
+	// Newest decision first; one decision's actions in its own order.
+	for end := len(s.Actions); end > 0; {
+		start := end - 1
+		for start > 0 && s.Actions[start-1].EventID == s.Actions[end-1].EventID {
+			start--
+		}
+		a.Actions = append(a.Actions, s.Actions[start:end]...)
+		end = start
 	}
 	for i := len(s.Sessions) - 1; i >= 0; i-- {
 		ss := s.Sessions[i]

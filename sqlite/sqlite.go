@@ -249,6 +249,38 @@ func (l *Log) AccountEvents(ctx context.Context, account string, limit int) ([]R
 	if err != nil {
 		return nil, fmt.Errorf("read events of %s: %w", account, err)
 	}
+	recs, err := scanRecords(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read events of %s: %w", account, err)
+	}
+	return recs, nil
+}
+
+// Records returns up to limit records with a sequence above after, in
+// sequence order; with types, only records of those event types.
+func (l *Log) Records(ctx context.Context, after uint64, limit int, types ...string) ([]Record, error) {
+	query := `SELECT seq, id, account, type, time, event, decision FROM events WHERE seq > ?`
+	args := []any{int64(after)}
+	if len(types) > 0 {
+		query += ` AND type IN (?` + strings.Repeat(`, ?`, len(types)-1) + `)`
+		for _, t := range types {
+			args = append(args, t)
+		}
+	}
+	rows, err := l.reader.QueryContext(ctx, query+` ORDER BY seq LIMIT ?`, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("read log after %d: %w", after, err)
+	}
+	recs, err := scanRecords(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read log after %d: %w", after, err)
+	}
+	return recs, nil
+}
+
+// scanRecords reads and closes rows of (seq, id, account, type, time,
+// event, decision).
+func scanRecords(rows *sql.Rows) ([]Record, error) {
 	defer rows.Close()
 	var out []Record
 	for rows.Next() {
@@ -256,11 +288,12 @@ func (l *Log) AccountEvents(ctx context.Context, account string, limit int) ([]R
 		var seq int64
 		var at string
 		if err := rows.Scan(&seq, &r.ID, &r.Account, &r.Type, &at, &r.Event, &r.Decision); err != nil {
-			return nil, fmt.Errorf("read events of %s: %w", account, err)
+			return nil, err
 		}
 		r.Seq = uint64(seq)
+		var err error
 		if r.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return nil, fmt.Errorf("read events of %s: time %q: %w", account, at, err)
+			return nil, fmt.Errorf("record %d: time %q: %w", seq, at, err)
 		}
 		out = append(out, r)
 	}
@@ -325,23 +358,6 @@ func (l *Log) Replay(ctx context.Context, after uint64, fn func(Record) error) e
 		return fmt.Errorf("replay log: %w", err)
 	}
 	return nil
-}
-
-// IDs calls fn with every event id in the log.
-func (l *Log) IDs(ctx context.Context, fn func(id string)) error {
-	rows, err := l.reader.QueryContext(ctx, `SELECT id FROM events`)
-	if err != nil {
-		return fmt.Errorf("read event ids: %w", err)
-	}
-	defer rows.Close()
-	var id string
-	for rows.Next() {
-		if err := rows.Scan(&id); err != nil {
-			return fmt.Errorf("read event ids: %w", err)
-		}
-		fn(id)
-	}
-	return rows.Err()
 }
 
 // Close commits what is queued and closes the database.

@@ -27,30 +27,7 @@ func (l *Log) Webhooks() *Webhooks { return &Webhooks{l: l} }
 // Records returns up to limit records with a sequence above after, in
 // sequence order.
 func (w *Webhooks) Records(ctx context.Context, after uint64, limit int) ([]mamori.LogRecord, error) {
-	rows, err := w.l.reader.QueryContext(ctx, `SELECT seq, id, account, type, time, event, decision
-		FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
-	if err != nil {
-		return nil, fmt.Errorf("read log after %d: %w", after, err)
-	}
-	defer rows.Close()
-	var recs []mamori.LogRecord
-	for rows.Next() {
-		var r mamori.LogRecord
-		var seq int64
-		var at string
-		if err := rows.Scan(&seq, &r.ID, &r.Account, &r.Type, &at, &r.Event, &r.Decision); err != nil {
-			return nil, fmt.Errorf("read log after %d: %w", after, err)
-		}
-		r.Seq = uint64(seq)
-		if r.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return nil, fmt.Errorf("read log record %d: time: %w", seq, err)
-		}
-		recs = append(recs, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read log after %d: %w", after, err)
-	}
-	return recs, nil
+	return w.l.Records(ctx, after, limit)
 }
 
 // LogEnd returns the highest sequence in the log.

@@ -132,7 +132,7 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 	}
 
 	api := mhttp.New(mhttp.Config{
-		Service: eng, Cases: eng, APIKey: cfg.APIKey, Insecure: cfg.Insecure,
+		Service: eng, Cases: eng, Labels: eng, APIKey: cfg.APIKey, Insecure: cfg.Insecure,
 		Healthy: eng.Err, Registry: reg, Logger: log, OpenAPI: mhttp.OpenAPI, Webhooks: hooks,
 		Messages: eng,
 		Networks: nets,
