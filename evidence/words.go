@@ -410,6 +410,15 @@ func networksEN(nets []Network) string {
 
 func networkEN(n Network) string {
 	s := cmp.Or(n.Org, "an unknown network")
+	if meta := networkMeta(n, English); len(meta) > 0 {
+		s += " (" + strings.Join(meta, ", ") + ")"
+	}
+	return s
+}
+
+// networkMeta is what is known of a network besides its name: its AS
+// number, country and kind, in lang.
+func networkMeta(n Network, lang string) []string {
 	var meta []string
 	if n.ASN != 0 {
 		meta = append(meta, fmt.Sprintf("AS%d", n.ASN))
@@ -417,30 +426,17 @@ func networkEN(n Network) string {
 	if n.Country != "" {
 		meta = append(meta, n.Country)
 	}
-	if w := typeWords[English][n.Type]; w != "" {
+	if w := typeWords[lang][n.Type]; w != "" {
 		meta = append(meta, w)
 	}
-	if len(meta) > 0 {
-		s += " (" + strings.Join(meta, ", ") + ")"
-	}
-	return s
+	return meta
 }
 
 func networksJA(nets []Network) string {
 	var words []string
 	for _, n := range nets {
 		s := cmp.Or(n.Org, "不明なネットワーク")
-		var meta []string
-		if n.ASN != 0 {
-			meta = append(meta, fmt.Sprintf("AS%d", n.ASN))
-		}
-		if n.Country != "" {
-			meta = append(meta, n.Country)
-		}
-		if w := typeWords[Japanese][n.Type]; w != "" {
-			meta = append(meta, w)
-		}
-		if len(meta) > 0 {
+		if meta := networkMeta(n, Japanese); len(meta) > 0 {
 			s += "、" + strings.Join(meta, "・")
 		}
 		words = append(words, s)
