@@ -2,6 +2,7 @@ package risk_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/mamori-dev/mamori"
@@ -55,4 +56,46 @@ func BenchmarkDecide(b *testing.B) {
 			risk.Apply(warm, in, &d)
 		}
 	})
+}
+
+// BenchmarkReplay applies a decided stream of events to fresh account
+// states, as a restart or a backtest does once the log is read: the
+// in-process replay rate of the risk core.
+//
+//	go test ./risk -run '^$' -bench Replay
+func BenchmarkReplay(b *testing.B) {
+	p := newPure(b)
+	type decided struct {
+		in *risk.Input
+		d  mamori.Decision
+	}
+	var stream []decided
+	hist := history()
+	for a := 0; a < 200; a++ {
+		for _, e := range hist {
+			e.ID = fmt.Sprintf("%s-%d", e.ID, a)
+			e.AccountID = fmt.Sprintf("acct-%d", a)
+			ev := e
+			st := p.state(&ev)
+			in := risk.NewInput(&ev, uint64(len(stream)+1), p.nets)
+			d := risk.Decide(st, in)
+			risk.Apply(st, in, &d)
+			stream = append(stream, decided{in, d})
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		states := make(map[string]*risk.State, 200)
+		for i := range stream {
+			x := &stream[i]
+			st := states[x.in.Event.AccountID]
+			if st == nil {
+				st = &risk.State{AccountID: x.in.Event.AccountID}
+				states[x.in.Event.AccountID] = st
+			}
+			risk.Apply(st, x.in, &x.d)
+		}
+	}
+	b.ReportMetric(float64(len(stream))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
