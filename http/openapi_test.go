@@ -331,7 +331,7 @@ func oasStartEngine(t *testing.T) oasServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { hooks.Close() })
-	ts := oasStart(t, mhttp.Config{Service: eng, Cases: eng, Messages: eng, Networks: nets, Healthy: eng.Err, Webhooks: hooks})
+	ts := oasStart(t, mhttp.Config{Service: eng, Cases: eng, Labels: eng, Messages: eng, Networks: nets, Healthy: eng.Err, Webhooks: hooks})
 	return oasServer{url: ts.URL, eng: eng, hooks: hooks}
 }
 
@@ -410,6 +410,7 @@ func TestOpenAPIIsValid31(t *testing.T) {
 		"GET /v1/cases", "GET /v1/cases/{case_id}", "PATCH /v1/cases/{case_id}", "POST /v1/cases/{case_id}/notes",
 		"GET /v1/cases/{case_id}/evidence",
 		"POST /v1/orders/{order_id}/release", "POST /v1/orders/{order_id}/cancel",
+		"GET /v1/labels",
 		"POST /v1/webhooks", "GET /v1/webhooks", "GET /v1/webhooks/{webhook_id}", "DELETE /v1/webhooks/{webhook_id}",
 		"POST /v1/webhooks/{webhook_id}/secrets", "DELETE /v1/webhooks/{webhook_id}/secrets/{n}",
 		"GET /v1/webhooks/{webhook_id}/deliveries", "GET /v1/webhooks/{webhook_id}/deliveries/{delivery_id}",
@@ -480,6 +481,8 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 		{"TimelineEntry", mamori.TimelineEntry{}, false},
 		{"CaseOrder", mamori.CaseOrder{}, false},
 		{"CaseList", mhttp.CaseList{}, false},
+		{"Label", mamori.Label{}, false},
+		{"LabelList", mhttp.LabelList{}, false},
 		{"Message", mamori.Message{}, false},
 		{"MessageList", mhttp.MessageList{}, false},
 		{"Evidence", evidence.Evidence{}, false},
@@ -622,6 +625,11 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 	oasEqual(t, "CaseOrder.status", oasEnum(t, oasProp(t, d.schema(t, "CaseOrder"), "status")),
 		[]string{risk.OrderPlacedStatus, risk.OrderHeldStatus, risk.OrderVoidedStatus, risk.OrderDeniedStatus,
 			risk.OrderCancelledStatus, risk.OrderDeclinedStatus})
+	// Labels: what each source says.
+	oasEqual(t, "Label.kind", oasEnum(t, oasProp(t, d.schema(t, "Label"), "kind")), []string{"order", "case", "account"})
+	oasEqual(t, "Label.label", oasEnum(t, oasProp(t, d.schema(t, "Label"), "label")), []string{"fraud", "legit"})
+	oasEqual(t, "Label.source", oasEnum(t, oasProp(t, d.schema(t, "Label"), "source")),
+		[]string{mamori.OrderReleased, mamori.OrderCancelled, mamori.CaseUpdated, mamori.FraudReported})
 	oasEqual(t, "Outcome", oasEnum(t, d.schema(t, "Outcome")),
 		[]string{string(mamori.Allow), string(mamori.Challenge), string(mamori.Review), string(mamori.Deny)})
 	oasEqual(t, "WebhookEventType", oasEnum(t, d.schema(t, "WebhookEventType")), webhook.Types)
@@ -934,6 +942,37 @@ func TestOpenAPIAgainstServer(t *testing.T) {
 		if o.hasOptionalQuery() {
 			play(o, strings.SplitN(path, "?", 2)[0], "without query", nil)
 		}
+	}
+
+	// The labels after the story and the examples: the case resolved as
+	// fraud, the orders released and cancelled, the fraud reports; as the
+	// example shows them, the page the example query asks for.
+	labelsOp := d.op(t, "GET", "/v1/labels")
+	labels := play(labelsOp, labelsOp.url(t), "the example", nil)
+	// The ids of the events mamori records itself are random.
+	oasMatchExample(t, labelsOp.String()+" example labels", oasExampleOf(t, labelsOp, 200, "labels"), labels, "event_id")
+	var page mhttp.LabelList
+	if err := json.Unmarshal(labels, &page); err != nil || len(page.Labels) == 0 {
+		t.Fatalf("%s: %v; %s", labelsOp.url(t), err, labels)
+	}
+	// Read on from next: nothing more, and next stays.
+	var rest mhttp.LabelList
+	json.Unmarshal(play(labelsOp, fmt.Sprintf("/v1/labels?after=%d", page.Next), "after the last page", nil), &rest)
+	if len(rest.Labels) != 0 || rest.Next != page.Next {
+		t.Errorf("GET /v1/labels?after=%d: %+v, want no labels and next %d", page.Next, rest, page.Next)
+	}
+	// Page by page, one record at a time, the same labels.
+	var paged []mamori.Label
+	for after, n := uint64(0), 0; ; n++ {
+		var p mhttp.LabelList
+		json.Unmarshal(play(labelsOp, fmt.Sprintf("/v1/labels?after=%d&limit=1", after), "one record a page", nil), &p)
+		if p.Next == after || n > 100 {
+			break
+		}
+		paged, after = append(paged, p.Labels...), p.Next
+	}
+	if !reflect.DeepEqual(paged, page.Labels) {
+		t.Errorf("GET /v1/labels one record a page: %+v\nwant %+v", paged, page.Labels)
 	}
 
 	// The case calls worked on the seed story's case: its timeline holds
@@ -1709,6 +1748,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	messagesOp := d.op(t, "GET", "/v1/accounts/{account_id}/messages")
 	readOp := d.op(t, "POST", "/v1/accounts/{account_id}/messages/{message_id}/read")
 	casesOp := d.op(t, "GET", "/v1/cases")
+	labelsOp := d.op(t, "GET", "/v1/labels")
 	caseOp := d.op(t, "GET", "/v1/cases/{case_id}")
 	caseUpdateOp := d.op(t, "PATCH", "/v1/cases/{case_id}")
 	noteOp := d.op(t, "POST", "/v1/cases/{case_id}/notes")
@@ -1826,6 +1866,10 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		{"read: account never seen", readOp, "/v1/accounts/a-404/messages/" + messageID + "/read", nil, 404, "no_account"},
 		{"read: message never written", readOp, "/v1/accounts/a-1/messages/m-999999/read", nil, 404, "no_message"},
 		{"cases: unknown status", casesOp, "/v1/cases?status=closed", nil, 400, "invalid_event"},
+		{"labels: negative after", labelsOp, "/v1/labels?after=-1", nil, 400, "invalid_after"},
+		{"labels: after not a number", labelsOp, "/v1/labels?after=seq-9", nil, 400, "invalid_after"},
+		{"labels: limit too large", labelsOp, "/v1/labels?limit=20000", nil, 400, "invalid_limit"},
+		{"labels: limit zero", labelsOp, "/v1/labels?limit=0", nil, 400, "invalid_limit"},
 		{"case: never seen", caseOp, "/v1/cases/c-404", nil, 404, "not_found"},
 		{"case update: not JSON", caseUpdateOp, casePath, []byte(`{"status": `), 400, "invalid_json"},
 		{"case update: unknown status", caseUpdateOp, casePath, []byte(`{"status": "closed"}`), 400, "invalid_status"},
@@ -1927,7 +1971,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		{500, "internal", errors.New("disk on fire")},
 		{503, "unavailable", mamori.Errorf(mamori.EUnavailable, "mamori is not taking events after a storage failure; see the server's log")},
 	} {
-		failing := oasStart(t, mhttp.Config{Service: oasFailingService{f.err}, Cases: oasFailingService{f.err}, Messages: oasFailingService{f.err},
+		failing := oasStart(t, mhttp.Config{Service: oasFailingService{f.err}, Cases: oasFailingService{f.err}, Labels: oasFailingService{f.err}, Messages: oasFailingService{f.err},
 			Webhooks: webhook.New(oasFailingHooks{f.err}, webhook.Options{Logger: slog.New(slog.DiscardHandler)})})
 		for _, o := range d.operations() {
 			if !o.secured() {
@@ -1946,7 +1990,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	// Too many requests in flight: one request holds the only slot while
 	// its body is still arriving.
 	t.Run("rate limited", func(t *testing.T) {
-		limited := oasStart(t, mhttp.Config{Service: srv.eng, Cases: srv.eng, Messages: srv.eng, Webhooks: srv.hooks, MaxInFlight: 1})
+		limited := oasStart(t, mhttp.Config{Service: srv.eng, Cases: srv.eng, Labels: srv.eng, Messages: srv.eng, Webhooks: srv.hooks, MaxInFlight: 1})
 		pr, pw := io.Pipe()
 		held := make(chan error, 1)
 		go func() {
@@ -2117,6 +2161,10 @@ func (f oasFailingService) Messages(context.Context, string, string) ([]mamori.M
 }
 
 func (f oasFailingService) MarkRead(context.Context, string, string) error { return f.err }
+
+func (f oasFailingService) Labels(context.Context, uint64, int) ([]mamori.Label, uint64, error) {
+	return nil, 0, f.err
+}
 
 // oasFailingHooks is a webhook store that fails every call with err.
 type oasFailingHooks struct{ err error }
