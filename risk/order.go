@@ -124,17 +124,15 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 		if s.Hosting && (digital || newAddress) {
 			add(ReasonHostingNetwork, 4, "")
 		}
+		// Owners buy a small thing before gift cards too, and see a card
+		// declined now and then; in a session that did not sign in as
+		// the owner does, these are a card test and a drained card.
+		suspect := s.Hosting || s.StartRisk >= 0.1 || s.NoSignIn
 		if gift && s.SmallOrder {
-			// Owners buy a small thing before gift cards too; in a session
-			// that did not sign in as the owner does, it is a card test.
-			r := 1.5
-			if newDevice || s.Hosting || s.StartRisk >= 0.1 || s.NoSignIn {
-				r = 4
-			}
-			add(ReasonCardTest, r, "")
+			add(ReasonCardTest, pick(suspect, 4, 1.5), "")
 		}
 		if s.Declines > 0 {
-			add(ReasonDeclines, 4, "")
+			add(ReasonDeclines, pick(suspect || newDevice, 4, 1.5), "")
 		}
 		// Shipping to an address added in the same session is the drop
 		// address of a takeover; paying with a card added in it, less so.
@@ -271,4 +269,11 @@ func giftCardHabit(st *State, t time.Time) int64 {
 		best = max(best, sum)
 	}
 	return best
+}
+
+func pick(cond bool, yes, no float64) float64 {
+	if cond {
+		return yes
+	}
+	return no
 }
