@@ -22,6 +22,7 @@ usage:
   mamori bench   [--clients 32] [--duration 10s] [--path /v1/risk] [--url URL]
   mamori simulate [--seed N] [--accounts 3000] [--history-days 60] [--days 30] [--url URL --api-key K] [--out events.jsonl]
   mamori eval    [--seeds 1,2,3] [--accounts 3000] [--history-days 60] [--days 30] [--url URL --api-key K] [--json] [--plot scores.svg]
+  mamori user add NAME [--data ./mamori-data] [--password-stdin]   an analyst of the console at /console/ (password on stdin)
   mamori version
 `
 
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return simulateCommand(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return evalCommand(ctx, args[1:], stdout, stderr)
+	case "user":
+		return userCommand(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "mamori", version())
 		return nil

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mamori-dev/mamori/console"
 	"github.com/mamori-dev/mamori/engine"
 	"github.com/mamori-dev/mamori/enrich"
 	mhttp "github.com/mamori-dev/mamori/http"
@@ -137,8 +138,17 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 		Messages: eng,
 		Networks: nets,
 	})
+	con, err := console.New(console.Config{Store: store.Users(), Cases: eng, Review: eng, Logger: log})
+	if err != nil {
+		hooks.Close()
+		eng.Close()
+		return err
+	}
+	root := http.NewServeMux()
+	root.Handle(console.Prefix, con)
+	root.Handle("/", api)
 	srv := &http.Server{
-		Handler:           api,
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

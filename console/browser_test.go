@@ -1,0 +1,195 @@
+package console_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds a Chromium or Chrome binary: $MAMORI_CHROMIUM, else the
+// usual names on PATH.
+func chromium(t *testing.T) string {
+	if p := os.Getenv("MAMORI_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("browser tests skipped: no chromium binary found (install Debian's chromium, or set MAMORI_CHROMIUM)")
+	return ""
+}
+
+// startBrowser runs a headless Chromium with a fresh profile.
+func startBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	// The first call starts the browser and must not have a timeout;
+	// the test's steps do.
+	if err := chromedp.Do(ctx); err != nil {
+		cancelCtx()
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+	})
+	return ctx
+}
+
+// screenshot saves the page to docs/screenshots when MAMORI_SCREENSHOTS=1.
+func screenshot(name string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		if os.Getenv("MAMORI_SCREENSHOTS") != "1" {
+			return chromedp.Void{}, nil
+		}
+		png, err := chromedp.CaptureScreenshot()(ctx, t)
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		dir := filepath.Join("..", "docs", "screenshots")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return chromedp.Void{}, err
+		}
+		return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name), png, 0o644)
+	}
+}
+
+func TestBrowserAnalystSignsInAndWorksTheReviewQueue(t *testing.T) {
+	ctx := startBrowser(t)
+	s := startSite(t, nil)
+	other := s.holdAnotherOrder()
+	if s.orderStatus("ord-9001") != "held" {
+		t.Fatal("the seed story left the tea unheld")
+	}
+
+	// A wrong code is refused with the generic message.
+	var (
+		msg, notice, badge string
+		err                error
+	)
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.url+"/console/login"),
+		chromedp.WaitVisible(chromedp.ID(`username`)),
+		screenshot("login.png"),
+		chromedp.SendKeys(chromedp.ID(`username`), testUser),
+		chromedp.SendKeys(chromedp.ID(`password`), testPassword),
+		chromedp.SendKeys(chromedp.ID(`code`), "000000"),
+		chromedp.Click(chromedp.ID(`signin`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.error`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg = textOf(ctx, t, `p.error`)
+	if !strings.Contains(msg, "Sign-in failed") {
+		t.Fatalf("wrong code: %q", msg)
+	}
+
+	// Password and the authenticator's current code sign in.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.url+"/console/login"),
+		chromedp.WaitVisible(chromedp.ID(`username`)),
+		chromedp.SendKeys(chromedp.ID(`username`), testUser),
+		chromedp.SendKeys(chromedp.ID(`password`), testPassword),
+		chromedp.SendKeys(chromedp.ID(`code`), s.code()),
+		chromedp.Click(chromedp.ID(`signin`)),
+		chromedp.WaitVisible(chromedp.CSS(`table.queue`)),
+		chromedp.WaitVisible(chromedp.ID(`order-ord-9001`)),
+		chromedp.WaitVisible(chromedp.ID("order-"+other)),
+		screenshot("review-queue.png"),
+	)
+	if err != nil {
+		t.Fatalf("sign-in and review queue: %v", err)
+	}
+
+	// Approve the tea, cancel the other order.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#order-ord-9001 button.approve`)),
+		chromedp.WaitNotPresent(chromedp.ID(`order-ord-9001`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+	)
+	if err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	notice = textOf(ctx, t, `p.notice`)
+	if !strings.Contains(notice, "ord-9001 approved") {
+		t.Fatalf("after approving: %q", notice)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#order-"+other+" button.cancel")),
+		chromedp.WaitNotPresent(chromedp.ID("order-"+other)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+	)
+	if err != nil {
+		t.Fatalf("cancel: %v", err)
+	}
+	notice = textOf(ctx, t, `p.notice`)
+	if !strings.Contains(notice, other+" cancelled") {
+		t.Fatalf("after cancelling: %q", notice)
+	}
+	if got := s.orderStatus("ord-9001"); got == "held" {
+		t.Fatal("the tea is still held after Approve")
+	}
+	if got := s.orderStatus(other); got != "cancelled" {
+		t.Fatalf("gift card %s is %s after Cancel", other, got)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("table.queue tbody tr")].map(r => r.id)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range rows {
+		if id == "order-ord-9001" || id == "order-"+other {
+			t.Fatalf("%s is still in the queue: %v", id, rows)
+		}
+	}
+
+	// The case page marks the orders the attacker hid.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.url+"/console/cases"),
+		chromedp.WaitVisible(chromedp.CSS(`table.cases`)),
+		chromedp.Click(chromedp.CSS(`table.cases tbody tr a`)),
+		chromedp.WaitVisible(chromedp.CSS(`ol.timeline`)),
+		chromedp.WaitVisible(chromedp.CSS(`ol.timeline li.hidden-order .badge.hidden`)),
+		screenshot("case.png"),
+	)
+	if err != nil {
+		t.Fatalf("case page: %v", err)
+	}
+	badge = textOf(ctx, t, `ol.timeline li.hidden-order .badge.hidden`)
+	if badge != "hidden from order history" {
+		t.Fatalf("hidden-order badge %q", badge)
+	}
+}
+
+// textOf reads the text of the first element a CSS selector finds.
+func textOf(ctx context.Context, t *testing.T, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("read %s: %v", sel, err)
+	}
+	return s
+}
