@@ -184,6 +184,41 @@ type MessageService interface {
 	MarkRead(ctx context.Context, accountID, messageID string) error
 }
 
+// SecurityService is what the customer does in mamori's security center
+// (/me), always on her own account. Errors: ENotFound for an account
+// never seen.
+type SecurityService interface {
+	// SignOutEverywhere records customer.signed_out_everywhere, decided
+	// with revoke_sessions, and returns the account.
+	SignOutEverywhere(ctx context.Context, accountID string) (Account, error)
+	// RemoveTrustedDevices records customer.removed_trusted_devices,
+	// decided with revoke_trusted_devices, and returns the account.
+	RemoveTrustedDevices(ctx context.Context, accountID string) (Account, error)
+	// Activity returns the account's recent sign-ins and its orders.
+	Activity(ctx context.Context, accountID string) (Activity, error)
+}
+
+// Activity is what a customer sees of her own account's history.
+type Activity struct {
+	// SignIns are the latest sign-ins (login.succeeded), newest first.
+	SignIns []SignIn `json:"sign_ins"`
+	// Orders are every order mamori still keeps, hidden ones included,
+	// newest first.
+	Orders []CaseOrder `json:"orders"`
+	// LoggedOut lists the sessions the customer signed out of herself.
+	LoggedOut []string `json:"logged_out"`
+}
+
+// SignIn is one sign-in and what mamori decided about it.
+type SignIn struct {
+	Time      time.Time `json:"time"`
+	SessionID string    `json:"session_id"`
+	DeviceID  string    `json:"device_id"`
+	IP        string    `json:"ip"`
+	UserAgent string    `json:"user_agent"`
+	Decision  Outcome   `json:"decision"`
+}
+
 // IsCaseStatus reports whether s is a case status.
 func IsCaseStatus(s string) bool {
 	switch s {

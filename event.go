@@ -38,6 +38,11 @@ const (
 	// MessageRead: POST /v1/accounts/{id}/messages/{message_id}/read;
 	// properties.note holds the message id.
 	MessageRead = "message.read"
+	// Asked for by the customer in the security center (/me); each is
+	// decided with the one action it names, which the store carries out
+	// like any other. properties.by is "customer".
+	CustomerSignedOutEverywhere   = "customer.signed_out_everywhere"   // revoke_sessions
+	CustomerRemovedTrustedDevices = "customer.removed_trusted_devices" // revoke_trusted_devices
 )
 
 // Event is one thing that happened at a store, as the store reports it.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/enrich"
+	"github.com/mamori-dev/mamori/seclink"
 	"github.com/mamori-dev/mamori/webhook"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -54,6 +55,9 @@ type Config struct {
 	Messages mamori.MessageService
 	// Networks names the networks in evidence packs (nil: left out).
 	Networks *enrich.Networks
+	// Links makes the links to the customer's security center (nil:
+	// POST /v1/accounts/{id}/security-link answers 404).
+	Links *seclink.Issuer
 }
 
 // Server is the HTTP face of mamori.
@@ -106,6 +110,7 @@ func (s *Server) routes() {
 	s.caseRoutes()
 	s.messageRoutes()
 	s.evidenceRoutes()
+	s.linkRoutes()
 	s.api("/v1/", "unknown", func(w http.ResponseWriter, r *http.Request) *result {
 		if allow := allowedMethod(r.URL.Path); allow != "" {
 			w.Header().Set("Allow", allow)

@@ -76,6 +76,7 @@ func (a *api) start() {
 	cfg.Messages = a.eng
 	cfg.Labels = a.eng
 	cfg.Networks = networks(a.t)
+	cfg.Links = testLinks(a)
 	if a.hookOpts != nil {
 		opts := *a.hookOpts
 		opts.Committed = committed

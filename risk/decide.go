@@ -94,6 +94,14 @@ func Decide(st *State, in *Input) mamori.Decision {
 	case mamori.CaseUpdated:
 		return mamori.Decision{EventID: ev.ID, Decision: mamori.Allow, Reasons: []mamori.Reason{},
 			Actions: []mamori.Action{}, CaseID: ev.Properties.CaseID}
+	case mamori.CustomerSignedOutEverywhere, mamori.CustomerRemovedTrustedDevices:
+		// The customer's own request: carried out, never judged.
+		a := mamori.RevokeSessions
+		if ev.Type == mamori.CustomerRemovedTrustedDevices {
+			a = mamori.RevokeTrustedDevices
+		}
+		return mamori.Decision{EventID: ev.ID, Decision: mamori.Allow, Reasons: []mamori.Reason{},
+			Actions: []mamori.Action{a}}
 	}
 	if st.Locked && outcome != mamori.Deny && needsOpenAccount(ev.Type) {
 		fs = append(fs, factor{code: ReasonAccountLocked, weight: 1})

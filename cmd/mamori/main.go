@@ -23,6 +23,7 @@ usage:
   mamori simulate [--seed N] [--accounts 3000] [--history-days 60] [--days 30] [--url URL --api-key K] [--out events.jsonl]
   mamori eval    [--seeds 1,2,3] [--accounts 3000] [--history-days 60] [--days 30] [--url URL --api-key K] [--json] [--plot scores.svg]
   mamori user add NAME [--data ./mamori-data] [--password-stdin]   an analyst of the console at /console/ (password on stdin)
+  mamori link ACCOUNT_ID [--data DIR] [--base-url URL] [--ttl 15m]   a link to the customer's security center at /me
   mamori version
 `
 
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return evalCommand(ctx, args[1:], stdout, stderr)
 	case "user":
 		return userCommand(ctx, args[1:], os.Stdin, stdout, stderr)
+	case "link":
+		return linkCommand(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "mamori", version())
 		return nil

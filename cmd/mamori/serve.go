@@ -18,6 +18,8 @@ import (
 	"github.com/mamori-dev/mamori/enrich"
 	mhttp "github.com/mamori-dev/mamori/http"
 	"github.com/mamori-dev/mamori/risk"
+	"github.com/mamori-dev/mamori/seclink"
+	"github.com/mamori-dev/mamori/securitycenter"
 	"github.com/mamori-dev/mamori/sqlite"
 	"github.com/mamori-dev/mamori/webhook"
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +35,11 @@ type serverConfig struct {
 	Logger   *slog.Logger
 	// Playbooks is a file overriding the built-in playbook ("": none).
 	Playbooks string
+	// LinkKey signs the security center's links ("": derived from
+	// APIKey, or DATA/link.key without one); BaseURL is mamori as
+	// customers reach it ("": the host the store called).
+	LinkKey string
+	BaseURL string
 }
 
 func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,6 +50,8 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&cfg.APIKey, "api-key", envOr("MAMORI_API_KEY", ""), "API key stores send as 'Authorization: Bearer KEY' (MAMORI_API_KEY)")
 	fs.BoolVar(&cfg.Insecure, "insecure-dev", false, "accept requests without an API key (local development only)")
 	fs.StringVar(&cfg.Playbooks, "playbooks", envOr("MAMORI_PLAYBOOKS", ""), "JSON file overriding the built-in playbook: which actions go with which situation (MAMORI_PLAYBOOKS)")
+	fs.StringVar(&cfg.LinkKey, "link-key", envOr("MAMORI_LINK_KEY", ""), "key signing links to the security center /me (MAMORI_LINK_KEY; default: derived from the API key)")
+	fs.StringVar(&cfg.BaseURL, "base-url", envOr("MAMORI_BASE_URL", ""), "mamori as customers reach it, for security-center links (MAMORI_BASE_URL; default: the host the store called)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
@@ -132,11 +141,22 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 		return fmt.Errorf("start webhooks: %w", err)
 	}
 
+	linkKey, err := resolveLinkKey(cfg.LinkKey, cfg.APIKey, cfg.Data, true)
+	var signer *seclink.Signer
+	if err == nil {
+		signer, err = seclink.NewSigner(linkKey)
+	}
+	if err != nil {
+		hooks.Close()
+		eng.Close()
+		return fmt.Errorf("security center links: %w", err)
+	}
 	api := mhttp.New(mhttp.Config{
 		Service: eng, Cases: eng, Labels: eng, APIKey: cfg.APIKey, Insecure: cfg.Insecure,
 		Healthy: eng.Err, Registry: reg, Logger: log, OpenAPI: mhttp.OpenAPI, Webhooks: hooks,
 		Messages: eng,
 		Networks: nets,
+		Links:    &seclink.Issuer{Signer: signer, BaseURL: cfg.BaseURL},
 	})
 	con, err := console.New(console.Config{Store: store.Users(), Cases: eng, Review: eng, Logger: log})
 	if err != nil {
@@ -144,8 +164,17 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 		eng.Close()
 		return err
 	}
+	me, err := securitycenter.New(securitycenter.Config{Links: signer, Accounts: eng, Security: eng, Messages: eng,
+		Networks: nets, Logger: log})
+	if err != nil {
+		hooks.Close()
+		eng.Close()
+		return err
+	}
 	root := http.NewServeMux()
 	root.Handle(console.Prefix, con)
+	root.Handle(securitycenter.Path, me)
+	root.Handle(securitycenter.Prefix, me)
 	root.Handle("/", api)
 	srv := &http.Server{
 		Handler:           root,
