@@ -39,6 +39,7 @@ import (
 	mhttp "github.com/mamori-dev/mamori/http"
 	"github.com/mamori-dev/mamori/notice"
 	"github.com/mamori-dev/mamori/risk"
+	"github.com/mamori-dev/mamori/seclink"
 	"github.com/mamori-dev/mamori/sim"
 	"github.com/mamori-dev/mamori/sqlite"
 	"github.com/mamori-dev/mamori/webhook"
@@ -331,8 +332,20 @@ func oasStartEngine(t *testing.T) oasServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { hooks.Close() })
-	ts := oasStart(t, mhttp.Config{Service: eng, Cases: eng, Labels: eng, Messages: eng, Networks: nets, Healthy: eng.Err, Webhooks: hooks})
+	ts := oasStart(t, mhttp.Config{Service: eng, Cases: eng, Labels: eng, Messages: eng, Networks: nets, Healthy: eng.Err, Webhooks: hooks,
+		Links: oasLinks(t)})
 	return oasServer{url: ts.URL, eng: eng, hooks: hooks}
+}
+
+// oasLinks is the security center's link issuer of the test servers, its
+// key derived from the API key as serve does.
+func oasLinks(t *testing.T) *seclink.Issuer {
+	t.Helper()
+	s, err := seclink.NewSigner(seclink.KeyFromAPIKey(oasKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &seclink.Issuer{Signer: s}
 }
 
 // oasNetworks loads the shipped network data once for the test binary:
@@ -407,6 +420,7 @@ func TestOpenAPIIsValid31(t *testing.T) {
 		"GET /healthz", "GET /metrics", "GET /openapi.yaml", "POST /v1/risk", "POST /v1/events",
 		"GET /v1/accounts/{account_id}", "POST /v1/accounts/{account_id}/lockdown",
 		"GET /v1/accounts/{account_id}/messages", "POST /v1/accounts/{account_id}/messages/{message_id}/read",
+		"POST /v1/accounts/{account_id}/security-link",
 		"GET /v1/cases", "GET /v1/cases/{case_id}", "PATCH /v1/cases/{case_id}", "POST /v1/cases/{case_id}/notes",
 		"GET /v1/cases/{case_id}/evidence",
 		"POST /v1/orders/{order_id}/release", "POST /v1/orders/{order_id}/cancel",
@@ -485,6 +499,7 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 		{"LabelList", mhttp.LabelList{}, false},
 		{"Message", mamori.Message{}, false},
 		{"MessageList", mhttp.MessageList{}, false},
+		{"SecurityLink", mhttp.SecurityLink{}, false},
 		{"Evidence", evidence.Evidence{}, false},
 		{"EvidenceWindow", evidence.Window{}, false},
 		{"EvidenceCharge", evidence.Charge{}, false},
@@ -587,7 +602,8 @@ func TestOpenAPIMatchesDomainTypes(t *testing.T) {
 	// The types mamori records itself: documented apart from those stores
 	// send, and refused when a store sends them.
 	recorded := oasEnum(t, d.schema(t, "RecordedEventType"))
-	oasEqual(t, "RecordedEventType", recorded, []string{mamori.AccountLockedDown, mamori.CaseUpdated, mamori.MessageRead})
+	oasEqual(t, "RecordedEventType", recorded, []string{mamori.AccountLockedDown, mamori.CaseUpdated, mamori.MessageRead,
+		mamori.CustomerSignedOutEverywhere, mamori.CustomerRemovedTrustedDevices})
 	recordedMapping := d.schema(t, "RecordedEvent").Discriminator.Mapping
 	for _, typ := range recorded {
 		if mamori.IsEventType(typ) || slices.Contains(types, typ) {
@@ -1006,8 +1022,36 @@ func TestOpenAPIAgainstServer(t *testing.T) {
 			t.Errorf("%s: the example order %s is not among the orders of case %s", o, id, c.ID)
 		}
 	}
-	// The lockdown examples opened or joined a case of their account.
+	// The security link the example shows: under the server's own host
+	// (it has no public address configured), opening for 15 minutes. The
+	// token and the time differ each call.
+	linkOp := d.op(t, "POST", "/v1/accounts/{account_id}/security-link")
+	asked := time.Now()
+	if body := play(linkOp, linkOp.url(t), "the example", nil); body != nil {
+		oasMatchExample(t, linkOp.String()+" example link", oasExampleOf(t, linkOp, 201, "link"), body, "url", "expires")
+		var link mhttp.SecurityLink
+		if err := json.Unmarshal(body, &link); err != nil {
+			t.Fatalf("%s: %v", linkOp, err)
+		}
+		if !strings.HasPrefix(link.URL, srv.url+"/me?t=") || len(link.URL) == len(srv.url+"/me?t=") {
+			t.Errorf("%s: url %s, want %s/me?t=TOKEN", linkOp, link.URL, srv.url)
+		}
+		if ttl := link.Expires.Sub(asked); ttl < seclink.DefaultTTL-2*time.Second || ttl > seclink.DefaultTTL+2*time.Second {
+			t.Errorf("%s: expires %s, %s after the call; want %s", linkOp, link.Expires, ttl, seclink.DefaultTTL)
+		}
+	}
+
+	// The lockdown examples opened or joined a case of their account;
+	// there the customer, in her security center, signs out everywhere
+	// and removes her trusted devices.
 	accountOp := d.op(t, "GET", "/v1/accounts/{account_id}")
+	account := strings.Split(accountOp.url(t), "/")[3]
+	if _, err := srv.eng.SignOutEverywhere(context.Background(), account); err != nil {
+		t.Fatalf("sign %s out everywhere: %v", account, err)
+	}
+	if _, err := srv.eng.RemoveTrustedDevices(context.Background(), account); err != nil {
+		t.Fatalf("remove the trusted devices of %s: %v", account, err)
+	}
 	var acct mamori.Account
 	if body := play(accountOp, accountOp.url(t), "after the lockdown", nil); body != nil {
 		json.Unmarshal(body, &acct)
@@ -1747,6 +1791,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	lockdownOp := d.op(t, "POST", "/v1/accounts/{account_id}/lockdown")
 	messagesOp := d.op(t, "GET", "/v1/accounts/{account_id}/messages")
 	readOp := d.op(t, "POST", "/v1/accounts/{account_id}/messages/{message_id}/read")
+	linkOp := d.op(t, "POST", "/v1/accounts/{account_id}/security-link")
 	casesOp := d.op(t, "GET", "/v1/cases")
 	labelsOp := d.op(t, "GET", "/v1/labels")
 	caseOp := d.op(t, "GET", "/v1/cases/{case_id}")
@@ -1865,6 +1910,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		{"messages: unknown language", messagesOp, "/v1/accounts/a-1/messages?lang=fr", nil, 400, "invalid_lang"},
 		{"read: account never seen", readOp, "/v1/accounts/a-404/messages/" + messageID + "/read", nil, 404, "no_account"},
 		{"read: message never written", readOp, "/v1/accounts/a-1/messages/m-999999/read", nil, 404, "no_message"},
+		{"security link: never seen", linkOp, "/v1/accounts/a-404/security-link", nil, 404, "not_found"},
 		{"cases: unknown status", casesOp, "/v1/cases?status=closed", nil, 400, "invalid_event"},
 		{"labels: negative after", labelsOp, "/v1/labels?after=-1", nil, 400, "invalid_after"},
 		{"labels: after not a number", labelsOp, "/v1/labels?after=seq-9", nil, 400, "invalid_after"},
@@ -1972,7 +2018,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 		{503, "unavailable", mamori.Errorf(mamori.EUnavailable, "mamori is not taking events after a storage failure; see the server's log")},
 	} {
 		failing := oasStart(t, mhttp.Config{Service: oasFailingService{f.err}, Cases: oasFailingService{f.err}, Labels: oasFailingService{f.err}, Messages: oasFailingService{f.err},
-			Webhooks: webhook.New(oasFailingHooks{f.err}, webhook.Options{Logger: slog.New(slog.DiscardHandler)})})
+			Webhooks: webhook.New(oasFailingHooks{f.err}, webhook.Options{Logger: slog.New(slog.DiscardHandler)}), Links: oasLinks(t)})
 		for _, o := range d.operations() {
 			if !o.secured() {
 				continue
@@ -1990,7 +2036,7 @@ func TestOpenAPIErrorsMatchServer(t *testing.T) {
 	// Too many requests in flight: one request holds the only slot while
 	// its body is still arriving.
 	t.Run("rate limited", func(t *testing.T) {
-		limited := oasStart(t, mhttp.Config{Service: srv.eng, Cases: srv.eng, Labels: srv.eng, Messages: srv.eng, Webhooks: srv.hooks, MaxInFlight: 1})
+		limited := oasStart(t, mhttp.Config{Service: srv.eng, Cases: srv.eng, Labels: srv.eng, Messages: srv.eng, Webhooks: srv.hooks, Links: oasLinks(t), MaxInFlight: 1})
 		pr, pw := io.Pipe()
 		held := make(chan error, 1)
 		go func() {
