@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/mamori-dev/mamori/sim"
 )
 
 // chromium finds a Chromium or Chrome binary: $MAMORI_CHROMIUM, else the
@@ -116,6 +117,9 @@ func TestBrowserAnalystSignsInAndWorksTheReviewQueue(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID(`password`), testPassword),
 		chromedp.SendKeys(chromedp.ID(`code`), s.code()),
 		chromedp.Click(chromedp.ID(`signin`)),
+		chromedp.WaitVisible(chromedp.ID(`held-money`)),
+		screenshot("dashboard.png"),
+		chromedp.Navigate(s.url+"/console/review"),
 		chromedp.WaitVisible(chromedp.CSS(`table.queue`)),
 		chromedp.WaitVisible(chromedp.ID(`order-ord-9001`)),
 		chromedp.WaitVisible(chromedp.ID("order-"+other)),
@@ -181,6 +185,30 @@ func TestBrowserAnalystSignsInAndWorksTheReviewQueue(t *testing.T) {
 	badge = textOf(ctx, t, `ol.timeline li.hidden-order .badge.hidden`)
 	if badge != "hidden from order history" {
 		t.Fatalf("hidden-order badge %q", badge)
+	}
+
+	// An analyst locks a quiet account down from its page.
+	s.signUp("cust-2002")
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.url+"/console/search?q=cust-2002"),
+		chromedp.WaitVisible(chromedp.ID(`lockdown`)),
+		chromedp.Click(chromedp.ID(`lockdown`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)),
+		chromedp.WaitVisible(chromedp.CSS(`svg.chart`)),
+	)
+	if err != nil {
+		t.Fatalf("lockdown: %v", err)
+	}
+	if st := textOf(ctx, t, `#account-status`); st != "locked" {
+		t.Fatalf("account status after the lockdown: %q", st)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(s.url+"/console/accounts/"+sim.SeedAccount),
+		chromedp.WaitVisible(chromedp.CSS(`svg.chart`)),
+		screenshot("account.png"),
+	)
+	if err != nil {
+		t.Fatalf("account page: %v", err)
 	}
 }
 

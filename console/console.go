@@ -16,6 +16,7 @@ import (
 
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/engine"
+	"github.com/mamori-dev/mamori/enrich"
 )
 
 //go:embed templates/*.tmpl static/*
@@ -29,13 +30,28 @@ type Reviewer interface {
 	HeldOrders(ctx context.Context) ([]engine.HeldOrder, error)
 }
 
+// Risk reads and locks accounts (engine.Engine): the account pages,
+// search and the dashboard need it.
+type Risk interface {
+	mamori.RiskService
+	Activity(ctx context.Context, accountID string) (mamori.Activity, error)
+	AccountHistory(ctx context.Context, accountID string, limit int) ([]engine.ScorePoint, error)
+	RecentDecisions(ctx context.Context, n int) ([]engine.ScorePoint, error)
+	OrderAccount(ctx context.Context, orderID string) (string, error)
+}
+
 // Config is what the console needs. Store, Cases and Review are
 // required.
 type Config struct {
 	Store  Store
 	Cases  mamori.CaseService
 	Review Reviewer
-	Logger *slog.Logger
+	// Risk is for the account pages, search and the dashboard (nil:
+	// those pages answer 404 and / goes to the review queue).
+	Risk Risk
+	// Networks words the addresses of sign-ins (nil: addresses only).
+	Networks *enrich.Networks
+	Logger   *slog.Logger
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 	// SessionTTL is how long a sign-in lasts (default 12 hours).
@@ -104,14 +120,15 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /console/login", s.loginPage)
 	s.mux.HandleFunc("POST /console/login", s.sameOrigin(s.login))
 	s.mux.HandleFunc("POST /console/logout", s.signedIn(s.logout))
-	s.mux.HandleFunc("GET /console/{$}", s.signedIn(func(w http.ResponseWriter, r *http.Request, _ Session) {
-		http.Redirect(w, r, "/console/review", http.StatusSeeOther)
-	}))
+	s.mux.HandleFunc("GET /console/{$}", s.signedIn(s.dashboard))
 	s.mux.HandleFunc("GET /console/review", s.signedIn(s.reviewQueue))
 	s.mux.HandleFunc("POST /console/orders/{id}/release", s.signedIn(s.releaseOrder))
 	s.mux.HandleFunc("POST /console/orders/{id}/cancel", s.signedIn(s.cancelOrder))
 	s.mux.HandleFunc("GET /console/cases", s.signedIn(s.caseList))
 	s.mux.HandleFunc("GET /console/cases/{id}", s.signedIn(s.casePage))
+	s.mux.HandleFunc("GET /console/accounts/{id}", s.signedIn(s.accountPage))
+	s.mux.HandleFunc("POST /console/accounts/{id}/lockdown", s.signedIn(s.lockdown))
+	s.mux.HandleFunc("GET /console/search", s.signedIn(s.search))
 }
 
 // ServeHTTP implements http.Handler: every response is uncached and

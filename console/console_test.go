@@ -98,7 +98,7 @@ func TestLoginNeedsPasswordAndCodeAndSaysNothingMore(t *testing.T) {
 		t.Fatalf("sign-in from another origin: %d", r.status)
 	}
 	r = b.login(testUser, testPassword, s.code())
-	if r.status != http.StatusSeeOther || r.location != "/console/review" || len(r.cookies) != 1 {
+	if r.status != http.StatusSeeOther || r.location != "/console/" || len(r.cookies) != 1 {
 		t.Fatalf("sign-in: %d %s %v", r.status, r.location, r.cookies)
 	}
 	c := r.cookies[0]
@@ -135,6 +135,9 @@ var routes = []struct{ method, path string }{
 	{"POST", "/console/orders/ord-9001/release"},
 	{"POST", "/console/orders/ord-9001/cancel"},
 	{"POST", "/console/logout"},
+	{"GET", "/console/accounts/cust-1042"},
+	{"POST", "/console/accounts/cust-1042/lockdown"},
+	{"GET", "/console/search?q=ord-9001"},
 }
 
 func TestEveryPageRefusesWithoutASession(t *testing.T) {

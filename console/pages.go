@@ -30,6 +30,10 @@ type pageData struct {
 	Cases  []mamori.Case
 	Filter string
 	Case   mamori.Case
+
+	Acct   *accountView
+	Search *searchView
+	Dash   *dashView
 }
 
 var jst = time.FixedZone("JST", 9*3600)
@@ -47,7 +51,7 @@ var funcs = template.FuncMap{
 
 func parsePages() (map[string]*page, error) {
 	pages := map[string]*page{}
-	for _, name := range []string{"login", "review", "cases", "case", "error"} {
+	for _, name := range []string{"login", "review", "cases", "case", "error", "account", "search", "dashboard"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.tmpl", "templates/"+name+".tmpl")
 		if err != nil {
 			return nil, fmt.Errorf("console: parse %s: %w", name, err)

@@ -101,7 +101,7 @@ func sameOrigin(r *http.Request) bool {
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.session(r); ok {
-		http.Redirect(w, r, "/console/review", http.StatusSeeOther)
+		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}
 	s.render(w, r, http.StatusOK, "login", pageData{Title: "Sign in"})
@@ -155,7 +155,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.cfg.Logger.Info("console: signed in", "user", usr.Name)
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: id, Path: Prefix, Expires: sess.Expires,
 		MaxAge: int(s.cfg.SessionTTL.Seconds()), HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, "/console/review", http.StatusSeeOther)
+	http.Redirect(w, r, Prefix, http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request, sess Session) {

@@ -84,7 +84,7 @@ func startSite(t *testing.T, tune func(*console.Config)) *site {
 	if err := store.Users().AddUser(ctx, console.User{Name: testUser, PasswordHash: hash, TOTPSecret: s.secret, Created: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	cfg := console.Config{Store: store.Users(), Cases: s.eng, Review: s.eng, Now: s.clock, FailureDelay: -1}
+	cfg := console.Config{Store: store.Users(), Cases: s.eng, Review: s.eng, Risk: s.eng, Networks: nets, Now: s.clock, FailureDelay: -1}
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -179,7 +179,7 @@ func (b *browser) login(user, password, code string) response {
 func (b *browser) signIn() string {
 	b.t.Helper()
 	r := b.login(testUser, testPassword, b.site.code())
-	if r.status != http.StatusSeeOther || r.location != "/console/review" {
+	if r.status != http.StatusSeeOther || r.location != "/console/" {
 		b.t.Fatalf("sign-in: %d %s", r.status, r.location)
 	}
 	page := b.get("/console/review")

@@ -158,7 +158,7 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 		Networks: nets,
 		Links:    &seclink.Issuer{Signer: signer, BaseURL: cfg.BaseURL},
 	})
-	con, err := console.New(console.Config{Store: store.Users(), Cases: eng, Review: eng, Logger: log})
+	con, err := console.New(console.Config{Store: store.Users(), Cases: eng, Review: eng, Risk: eng, Networks: nets, Logger: log})
 	if err != nil {
 		hooks.Close()
 		eng.Close()
