@@ -312,3 +312,15 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+func TestThePageCreditsTheNetworkData(t *testing.T) {
+	// The network names come from DB-IP's data, whose licence asks every
+	// page that shows them for this link.
+	s := startSite(t)
+	c := s.client()
+	c.open(accountA)
+	page := c.do("GET", "/me", nil, "")
+	if !strings.Contains(page.body, `<a href='https://db-ip.com'>IP Geolocation by DB-IP</a>`) {
+		t.Fatal("the security center does not credit DB-IP")
+	}
+}
