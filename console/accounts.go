@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -57,7 +58,7 @@ type chartPoint struct {
 
 func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, sess Session) {
 	if s.cfg.Risk == nil {
-		s.fail(w, r, http.StatusNotFound, "Account pages are not available.")
+		s.fail(w, r, http.StatusNotFound, msg(r, "err_no_accounts"))
 		return
 	}
 	ctx := r.Context()
@@ -77,34 +78,35 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request, sess Sessio
 		s.failErr(w, r, err)
 		return
 	}
+	lang := langOf(r)
 	v := &accountView{Account: acct, Chart: scoreChart(hist)}
 	agents := map[string]string{}
 	for _, si := range act.SignIns {
 		v.SignIns = append(v.SignIns, accessView{Time: si.Time, SessionID: si.SessionID, DeviceID: si.DeviceID, IP: si.IP,
-			Where: s.where(si.IP), Device: device(si.UserAgent), Decision: si.Decision})
+			Where: s.where(si.IP, lang), Device: device(si.UserAgent, lang), Decision: si.Decision})
 		if _, ok := agents[si.SessionID]; !ok {
 			agents[si.SessionID] = si.UserAgent
 		}
 	}
 	for _, se := range acct.Sessions {
 		ua, ok := agents[se.SessionID]
-		dev := "unknown browser"
+		dev := word(lang, "browser_unknown")
 		if ok {
-			dev = device(ua)
+			dev = device(ua, lang)
 		}
 		v.Sessions = append(v.Sessions, accessView{Time: se.Started, LastSeen: se.LastSeen, SessionID: se.SessionID,
-			DeviceID: se.DeviceID, IP: se.IP, Where: s.where(se.IP), Device: dev, Revoked: se.Revoked, Verified: se.Verified})
+			DeviceID: se.DeviceID, IP: se.IP, Where: s.where(se.IP, lang), Device: dev, Revoked: se.Revoked, Verified: se.Verified})
 	}
-	d := pageData{Title: "Account " + acct.AccountID, User: sess.User, CSRF: sess.CSRF, Acct: v}
+	d := pageData{Title: msg(r, "title_account", acct.AccountID), User: sess.User, CSRF: sess.CSRF, Acct: v}
 	if r.URL.Query().Get("done") == "locked" {
-		d.Notice = "Account " + acct.AccountID + " locked down; a case is open."
+		d.Notice = msg(r, "done_locked", acct.AccountID)
 	}
 	s.render(w, r, http.StatusOK, "account", d)
 }
 
 func (s *Server) lockdown(w http.ResponseWriter, r *http.Request, sess Session) {
 	if s.cfg.Risk == nil {
-		s.fail(w, r, http.StatusNotFound, "Account pages are not available.")
+		s.fail(w, r, http.StatusNotFound, msg(r, "err_no_accounts"))
 		return
 	}
 	id := r.PathValue("id")
@@ -150,7 +152,7 @@ func scoreChart(hist []engine.ScorePoint) chart {
 }
 
 // where words an address as its network: provider, country and kind.
-func (s *Server) where(ip string) string {
+func (s *Server) where(ip, lang string) string {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil || s.cfg.Networks == nil {
 		return ""
@@ -164,44 +166,51 @@ func (s *Server) where(ip string) string {
 		parts = append(parts, n.Country)
 	}
 	switch n.Type {
-	case enrich.Hosting:
-		parts = append(parts, "data centre or VPN")
-	case enrich.Mobile:
-		parts = append(parts, "mobile network")
-	case enrich.ISP:
-		parts = append(parts, "home or office internet")
+	case enrich.Hosting, enrich.Mobile, enrich.ISP:
+		parts = append(parts, word(lang, "net_"+string(n.Type)))
 	default:
-		parts = append(parts, "unknown network")
+		parts = append(parts, word(lang, "net_unknown"))
+	}
+	if lang == "ja" {
+		return strings.Join(parts, "、")
 	}
 	return strings.Join(parts, ", ")
 }
 
 // device words a user agent: browser on OS.
-func device(ua string) string {
+func device(ua, lang string) string {
 	a := enrich.ParseUserAgent(ua)
 	b, o := a.Browser, a.OS
 	switch {
 	case b == "" && o == "":
-		return "unknown browser"
+		return word(lang, "browser_unknown")
 	case b == "":
-		return "a browser on " + o
+		return fmt.Sprintf(word(lang, "a_browser_on"), o)
 	case o == "":
 		return b
 	}
-	return b + " on " + o
+	return fmt.Sprintf(word(lang, "browser_on"), b, o)
 }
 
 // searchView is the search page.
 type searchView struct {
 	Query    string
 	Accounts []string
+	ByEmail  bool // Accounts are those with the e-mail Query
+}
+
+// emailFinder finds the accounts whose profile e-mail is an address
+// (engine.Engine); a Risk without it leaves e-mail out of search.
+type emailFinder interface {
+	AccountsByEmail(ctx context.Context, email string) ([]string, error)
 }
 
 // search finds what an analyst typed: a case id, an account id, an
-// order id, or an IP address among the accounts with cases.
+// order id, an IP address among the accounts with cases, or the e-mail
+// of accounts' profiles (case-insensitive).
 func (s *Server) search(w http.ResponseWriter, r *http.Request, sess Session) {
 	if s.cfg.Risk == nil {
-		s.fail(w, r, http.StatusNotFound, "Search is not available.")
+		s.fail(w, r, http.StatusNotFound, msg(r, "err_no_search"))
 		return
 	}
 	ctx := r.Context()
@@ -229,7 +238,16 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, sess Session) {
 			s.failErr(w, r, err)
 			return
 		}
-		if addr, err := netip.ParseAddr(q); err == nil {
+		if strings.Contains(q, "@") {
+			if f, ok := s.cfg.Risk.(emailFinder); ok {
+				found, err := f.AccountsByEmail(ctx, q)
+				if err != nil {
+					s.failErr(w, r, err)
+					return
+				}
+				v.Accounts, v.ByEmail = found, true
+			}
+		} else if addr, err := netip.ParseAddr(q); err == nil {
 			found, err := s.accountsFromIP(r, addr.String())
 			if err != nil {
 				s.failErr(w, r, err)
@@ -238,7 +256,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, sess Session) {
 			v.Accounts = found
 		}
 	}
-	s.render(w, r, http.StatusOK, "search", pageData{Title: "Search", User: sess.User, CSRF: sess.CSRF, Search: v})
+	s.render(w, r, http.StatusOK, "search", pageData{Title: msg(r, "title_search"), User: sess.User, CSRF: sess.CSRF, Search: v})
 }
 
 // accountsFromIP lists the accounts with cases that have sign-ins or

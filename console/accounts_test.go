@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,5 +167,44 @@ func TestDashboardCountsTheSeedStory(t *testing.T) {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}
+	}
+}
+
+func TestSearchFindsAccountsByProfileEmail(t *testing.T) {
+	s := startSite(t, nil)
+	ctx := context.Background()
+	at := s.clock().Add(-time.Hour)
+	home := mamori.Context{IP: "153.1.2.3", DeviceID: "d-mail"}
+	evs := []mamori.Event{
+		{ID: "mail-1", Type: mamori.AccountCreated, AccountID: "cust-m1", Time: at, Context: home, Properties: mamori.Properties{Email: "Ren@Example.jp"}},
+		{ID: "mail-2", Type: mamori.AccountCreated, AccountID: "cust-m2", Time: at, Context: home, Properties: mamori.Properties{Email: "old@example.jp"}},
+		{ID: "mail-3", Type: mamori.EmailChanged, AccountID: "cust-m2", SessionID: "s-m2", Time: at.Add(time.Minute), Context: home,
+			Properties: mamori.Properties{NewEmail: "ren@example.JP"}},
+		{ID: "mail-4", Type: mamori.AccountCreated, AccountID: "cust-m3", Time: at, Context: home, Properties: mamori.Properties{Email: "other@example.jp"}},
+	}
+	if _, err := s.eng.Record(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.eng.AccountsByEmail(ctx, " REN@example.jp ")
+	if err != nil || !slices.Equal(got, []string{"cust-m1", "cust-m2"}) {
+		t.Errorf("AccountsByEmail: %v %v", got, err)
+	}
+	if got, err := s.eng.AccountsByEmail(ctx, "old@example.jp"); err != nil || len(got) != 0 {
+		t.Errorf("the replaced e-mail still finds %v %v", got, err)
+	}
+	b := s.browser()
+	b.signIn()
+	r := b.get("/console/search?q=" + url.QueryEscape("ren@EXAMPLE.jp"))
+	for _, want := range []string{`href="/console/accounts/cust-m1"`, `href="/console/accounts/cust-m2"`, "Accounts with the e-mail"} {
+		if r.status != 200 || !strings.Contains(r.body, want) {
+			t.Errorf("search by e-mail: %d, lacks %q", r.status, want)
+		}
+	}
+	if strings.Contains(r.body, "cust-m3") {
+		t.Error("search by e-mail found another address")
+	}
+	r = b.get("/console/search?q=" + url.QueryEscape("nobody@example.jp"))
+	if r.status != 200 || !strings.Contains(r.body, `id="nothing-found"`) {
+		t.Errorf("search for an unknown e-mail: %d", r.status)
 	}
 }

@@ -297,3 +297,16 @@ func TestReviewQueueAndCasePageShowTheSeedStory(t *testing.T) {
 		t.Errorf("unknown case: %d", r.status)
 	}
 }
+
+func TestPagesCreditTheNetworkData(t *testing.T) {
+	// Account pages name networks from DB-IP's data, whose licence asks
+	// every page that shows them for this link.
+	s := startSite(t, nil)
+	b := s.browser()
+	b.signIn()
+	for _, path := range []string{"/console/", "/console/accounts/cust-1042"} {
+		if r := b.get(path); !strings.Contains(r.body, `<a href='https://db-ip.com'>IP Geolocation by DB-IP</a>`) {
+			t.Errorf("%s does not credit DB-IP (status %d)", path, r.status)
+		}
+	}
+}

@@ -123,5 +123,5 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request, sess Session)
 		v.Held = append(v.Held, money{Amount: amt, Currency: cur})
 	}
 	sort.Slice(v.Held, func(i, j int) bool { return v.Held[i].Currency < v.Held[j].Currency })
-	s.render(w, r, http.StatusOK, "dashboard", pageData{Title: "Dashboard", User: sess.User, CSRF: sess.CSRF, Nav: "dashboard", Dash: v})
+	s.render(w, r, http.StatusOK, "dashboard", pageData{Title: msg(r, "title_dashboard"), User: sess.User, CSRF: sess.CSRF, Nav: "dashboard", Dash: v})
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mamori-dev/mamori"
@@ -18,6 +19,9 @@ type page struct{ t *template.Template }
 
 // pageData is what every page template sees.
 type pageData struct {
+	Lang     string // "ja" or "en"
+	Other    string // the language the switch link offers
+	Switch   string // the switch link
 	Title    string
 	User     string
 	CSRF     string
@@ -63,6 +67,13 @@ func parsePages() (map[string]*page, error) {
 
 // render writes a page whole or, if it fails, a plain error.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	d.Lang = langOf(r)
+	d.Other = "ja"
+	if d.Lang == "ja" {
+		d.Other = "en"
+	}
+	d.Switch = switchURL(r, d.Other)
+	rememberLang(w, r)
 	var buf bytes.Buffer
 	if err := s.pages[name].t.ExecuteTemplate(&buf, "layout", d); err != nil {
 		s.cfg.Logger.Error("console: render", "page", name, "err", err)
@@ -77,7 +88,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 // fail shows an error page; msg is for people and must hold no internal
 // detail.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	d := pageData{Title: http.StatusText(status), Error: msg}
+	title := word(langOf(r), "http_"+strconv.Itoa(status))
+	if strings.HasPrefix(title, "http_") {
+		title = http.StatusText(status)
+	}
+	d := pageData{Title: title, Error: msg}
 	if sess, ok := s.session(r); ok {
 		d.User, d.CSRF = sess.User, sess.CSRF
 	}
@@ -88,12 +103,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg st
 func (s *Server) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	switch mamori.ErrorCode(err) {
 	case mamori.ENotFound:
-		s.fail(w, r, http.StatusNotFound, "Not found: "+mamori.ErrorMessage(err))
+		s.fail(w, r, http.StatusNotFound, msg(r, "err_notfound", mamori.ErrorMessage(err)))
 	case mamori.EInvalidEvent:
 		s.fail(w, r, http.StatusBadRequest, mamori.ErrorMessage(err))
 	default:
 		s.cfg.Logger.Error("console", "path", r.URL.Path, "err", err)
-		s.fail(w, r, http.StatusInternalServerError, "Something went wrong; try again.")
+		s.fail(w, r, http.StatusInternalServerError, msg(r, "err_wrong"))
 	}
 }
 
@@ -103,14 +118,14 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request, sess Sessio
 		s.failErr(w, r, err)
 		return
 	}
-	d := pageData{Title: "Review queue", User: sess.User, CSRF: sess.CSRF, Nav: "review", Held: held}
+	d := pageData{Title: msg(r, "title_review"), User: sess.User, CSRF: sess.CSRF, Nav: "review", Held: held}
 	q := r.URL.Query()
 	if o := q.Get("order"); o != "" {
 		switch q.Get("done") {
 		case "released":
-			d.Notice = "Order " + o + " approved: released to ship."
+			d.Notice = msg(r, "done_released", o)
 		case "cancelled":
-			d.Notice = "Order " + o + " cancelled."
+			d.Notice = msg(r, "done_cancelled", o)
 		}
 	}
 	s.render(w, r, http.StatusOK, "review", d)
@@ -149,7 +164,7 @@ func (s *Server) caseList(w http.ResponseWriter, r *http.Request, sess Session) 
 		status = ""
 	case "investigating":
 	default:
-		s.fail(w, r, http.StatusBadRequest, "Unknown case status: choose open, investigating or all.")
+		s.fail(w, r, http.StatusBadRequest, msg(r, "err_case_status"))
 		return
 	}
 	cases, err := s.cfg.Cases.Cases(r.Context(), status)
@@ -157,7 +172,7 @@ func (s *Server) caseList(w http.ResponseWriter, r *http.Request, sess Session) 
 		s.failErr(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "cases", pageData{Title: "Cases", User: sess.User, CSRF: sess.CSRF,
+	s.render(w, r, http.StatusOK, "cases", pageData{Title: msg(r, "title_cases"), User: sess.User, CSRF: sess.CSRF,
 		Nav: "cases", Cases: cases, Filter: filter})
 }
 
@@ -167,10 +182,10 @@ func (s *Server) casePage(w http.ResponseWriter, r *http.Request, sess Session) 
 		s.failErr(w, r, err)
 		return
 	}
-	d := pageData{Title: "Case " + c.ID, User: sess.User, CSRF: sess.CSRF, Nav: "cases", Case: c}
+	d := pageData{Title: msg(r, "title_case", c.ID), User: sess.User, CSRF: sess.CSRF, Nav: "cases", Case: c}
 	q := r.URL.Query()
 	if o := q.Get("order"); o != "" && (q.Get("done") == "released" || q.Get("done") == "cancelled") {
-		d.Notice = "Order " + o + " " + q.Get("done") + "."
+		d.Notice = msg(r, "done_"+q.Get("done"), o)
 	}
 	s.render(w, r, http.StatusOK, "case", d)
 }

@@ -33,13 +33,13 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, Session)) h
 		}
 		if r.Method == http.MethodPost {
 			if !sameOrigin(r) {
-				s.fail(w, r, http.StatusForbidden, "This request did not come from the console.")
+				s.fail(w, r, http.StatusForbidden, msg(r, "err_origin"))
 				return
 			}
 			token := r.PostFormValue("csrf")
 			if subtle.ConstantTimeCompare([]byte(token), []byte(sess.CSRF)) != 1 {
 				s.cfg.Logger.Warn("console: CSRF token mismatch", "user", sess.User, "path", r.URL.Path)
-				s.fail(w, r, http.StatusForbidden, "This form has expired. Go back, reload the page and try again.")
+				s.fail(w, r, http.StatusForbidden, msg(r, "err_csrf"))
 				return
 			}
 		}
@@ -51,7 +51,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, Session)) h
 func (s *Server) sameOrigin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !sameOrigin(r) {
-			s.fail(w, r, http.StatusForbidden, "This request did not come from the console.")
+			s.fail(w, r, http.StatusForbidden, msg(r, "err_origin"))
 			return
 		}
 		h(w, r)
@@ -104,7 +104,7 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, Prefix, http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, http.StatusOK, "login", pageData{Title: "Sign in"})
+	s.render(w, r, http.StatusOK, "login", pageData{Title: msg(r, "title_signin")})
 }
 
 // login checks the user name, password and TOTP code, all three every
@@ -136,8 +136,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		if s.cfg.FailureDelay > 0 {
 			time.Sleep(s.cfg.FailureDelay)
 		}
-		s.render(w, r, http.StatusUnauthorized, "login", pageData{Title: "Sign in",
-			Error: "Sign-in failed: check your user name, password and code, or wait a few minutes.", Username: name})
+		s.render(w, r, http.StatusUnauthorized, "login", pageData{Title: msg(r, "title_signin"),
+			Error: msg(r, "err_signin"), Username: name})
 		return
 	}
 	s.clearFailures(name)
@@ -146,7 +146,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	sess := Session{IDHash: hashID(id), User: usr.Name, CSRF: csrf, Created: now, Expires: now.Add(s.cfg.SessionTTL)}
 	if err := s.cfg.Store.CreateSession(r.Context(), sess); err != nil {
 		s.cfg.Logger.Error("console: create session", "err", err)
-		s.fail(w, r, http.StatusInternalServerError, "Something went wrong; try again.")
+		s.fail(w, r, http.StatusInternalServerError, msg(r, "err_wrong"))
 		return
 	}
 	if err := s.cfg.Store.DeleteExpiredSessions(r.Context(), now); err != nil {

@@ -117,6 +117,8 @@ type browser struct {
 	t      *testing.T
 	site   *site
 	client *http.Client
+	// acceptLanguage is sent as Accept-Language when set.
+	acceptLanguage string
 }
 
 func (s *site) browser() *browser {
@@ -147,6 +149,9 @@ func (b *browser) do(method, path string, form url.Values, origin string) respon
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if b.acceptLanguage != "" {
+		req.Header.Set("Accept-Language", b.acceptLanguage)
 	}
 	if origin != "" {
 		req.Header.Set("Origin", origin)

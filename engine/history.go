@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/risk"
 )
 
 // historyMax bounds the events AccountHistory reads from the log.
@@ -97,4 +100,59 @@ func scorePoint(rec mamori.LogRecord) (ScorePoint, error) {
 		return ScorePoint{}, fmt.Errorf("decision of %s: %w", rec.ID, err)
 	}
 	return ScorePoint{EventID: rec.ID, Type: rec.Type, Time: ev.Time, Score: d.Score, Decision: d.Decision, Reasons: d.Reasons}, nil
+}
+
+// AccountsByEmail returns the ids of the accounts whose profile e-mail
+// (set by account.created and email.changed) is email, compared without
+// regard to case, sorted. An empty email matches nothing.
+func (e *Engine) AccountsByEmail(ctx context.Context, email string) ([]string, error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return nil, nil
+	}
+	// Buffered for every shard, so that none waits on a caller that gave up.
+	reply := make(chan []string, len(e.shards))
+	if err := e.sendAll(job{byEmail: &emailJob{email: email, reply: reply}}); err != nil {
+		return nil, err
+	}
+	var out []string
+	for range e.shards {
+		select {
+		case ids := <-reply:
+			out = append(out, ids...)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// sendAll queues a job on every shard.
+func (e *Engine) sendAll(j job) error {
+	e.closing.RLock()
+	defer e.closing.RUnlock()
+	if e.closed.Load() {
+		return mamori.Errorf(mamori.EUnavailable, "mamori is shutting down")
+	}
+	for _, s := range e.shards {
+		s.jobs <- j
+	}
+	return nil
+}
+
+// emailJob asks a shard for its accounts with an e-mail.
+type emailJob struct {
+	email string
+	reply chan<- []string
+}
+
+func accountsWithEmail(accounts map[string]*risk.State, email string) []string {
+	var ids []string
+	for _, st := range accounts {
+		if st.AccountID != "" && st.Email != "" && strings.EqualFold(st.Email, email) {
+			ids = append(ids, st.AccountID)
+		}
+	}
+	return ids
 }

@@ -23,6 +23,7 @@ type job struct {
 	view     *viewJob
 	caseView *caseViewJob
 	messages *messagesJob
+	byEmail  *emailJob
 	snapshot chan<- []byte
 }
 
@@ -71,6 +72,8 @@ func (s *shard) run() {
 			j.caseView.reply <- r
 		case j.messages != nil:
 			j.messages.reply <- messagesOf(s.accounts[j.messages.account])
+		case j.byEmail != nil:
+			j.byEmail.reply <- accountsWithEmail(s.accounts, j.byEmail.email)
 		case j.snapshot != nil:
 			j.snapshot <- encodeAccounts(s.accounts)
 		}
