@@ -80,7 +80,7 @@ func TestLockdownNeedsCSRFAndLocksTheAccount(t *testing.T) {
 		origin string
 	}{
 		{"no token", url.Values{}, s.url},
-		{"wrong token", url.Values{"csrf": {"x" + token[1:]}}, s.url},
+		{"wrong token", url.Values{"csrf": {otherFirst(token)}}, s.url},
 		{"right token, other origin", url.Values{"csrf": {token}}, "https://evil.example"},
 	} {
 		if r := b.do("POST", "/console/accounts/cust-2001/lockdown", tc.form, tc.origin); r.status != http.StatusForbidden {
