@@ -80,6 +80,11 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 			add(ReasonRecentChange, 2, "")
 		}
 	}
+	if gift && !slices.ContainsFunc(st.Orders, func(o Order) bool { return o.GiftCard && o.Status != OrderDeniedStatus }) {
+		// The account's first gift card: owners who buy them have bought
+		// them before; a takeover's first is often the account's first.
+		add(ReasonFirstGiftCard, 1.7, "")
+	}
 	switch {
 	case gift:
 		add(ReasonGiftCard, 10, "")

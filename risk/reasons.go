@@ -42,6 +42,7 @@ const (
 	ReasonOpenCase            = "open_fraud_case"
 	ReasonShipToNewAddress    = "ship_to_address_added_in_session"
 	ReasonFastRedemption      = "gift_cards_redeemed_at_once"
+	ReasonFirstGiftCard       = "first_gift_card"
 )
 
 // reasonText is the plain-words message of each code.
@@ -83,6 +84,7 @@ var reasonText = map[string]string{
 	ReasonNewPaymentOrAddress: "paid with a payment method added in this session",
 	ReasonShipToNewAddress:    "shipped to an address added in this session",
 	ReasonFastRedemption:      "gift cards of this account were spent within the hour they were bought",
+	ReasonFirstGiftCard:       "the first gift card this account buys",
 	ReasonSharedDevice:        "this device id was used by several other accounts",
 	ReasonOpenCase:            "the account has a fraud case opened in the last two days",
 }
