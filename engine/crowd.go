@@ -152,19 +152,24 @@ func (c *crowd) add(m map[string]*recent, key, who string, t time.Time) {
 		return
 	}
 	r := m[key]
-	if r == nil {
+	fresh := r == nil
+	if fresh {
 		r = &recent{}
 		m[key] = r
-		c.c.Touched++
-		if c.c.Touched%maxKeys == 0 {
-			c.sweep()
-		}
 	}
 	if len(r.When) >= maxRecent {
 		r.Who, r.When = r.Who[1:], r.When[1:]
 	}
 	r.Who = append(r.Who, who)
 	r.When = append(r.When, t)
+	// Sweep only once the new key holds its entry: a sweep looks at every
+	// key's latest entry.
+	if fresh {
+		c.c.Touched++
+		if c.c.Touched%maxKeys == 0 {
+			c.sweep()
+		}
+	}
 }
 
 // sweep drops keys whose latest entry is older than any window.

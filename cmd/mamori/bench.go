@@ -34,8 +34,12 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	key := fs.String("api-key", envOr("MAMORI_API_KEY", ""), "API key of the --url server")
 	baseline := fs.Bool("baseline", true, "also measure the bare handler")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the mamori load (server and clients) to this file")
+	memoryAccounts := fs.Int("memory-accounts", 0, "instead of the load, load this many accounts in-process and report heap and RSS per account")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
+	}
+	if *memoryAccounts > 0 {
+		return memoryReport(ctx, *memoryAccounts, stdout)
 	}
 	load := loadSpec{clients: *clients, duration: *duration, max: *maxRequests, path: *path, batch: max(*batch, 1), accounts: *accounts}
 
