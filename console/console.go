@@ -17,6 +17,7 @@ import (
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/engine"
 	"github.com/mamori-dev/mamori/enrich"
+	"github.com/mamori-dev/mamori/pageguard"
 )
 
 //go:embed templates/*.tmpl static/*
@@ -134,11 +135,6 @@ func (s *Server) routes() {
 // ServeHTTP implements http.Handler: every response is uncached and
 // carries the console's security headers.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Cache-Control", "no-store")
+	pageguard.Headers(w.Header())
 	s.mux.ServeHTTP(w, r)
 }

@@ -8,9 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mamori-dev/mamori/pageguard"
 )
 
 // CookieName is the session cookie of the console.
@@ -32,7 +33,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, Session)) h
 			return
 		}
 		if r.Method == http.MethodPost {
-			if !sameOrigin(r) {
+			if !pageguard.SameOrigin(r) {
 				s.fail(w, r, http.StatusForbidden, msg(r, "err_origin"))
 				return
 			}
@@ -50,7 +51,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, Session)) h
 // sameOrigin wraps a POST handler that has no session yet (sign-in).
 func (s *Server) sameOrigin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !sameOrigin(r) {
+		if !pageguard.SameOrigin(r) {
 			s.fail(w, r, http.StatusForbidden, msg(r, "err_origin"))
 			return
 		}
@@ -79,24 +80,6 @@ func (s *Server) session(r *http.Request) (Session, bool) {
 		return Session{}, false
 	}
 	return sess, true
-}
-
-// sameOrigin reports whether a request's Origin, or failing that its
-// Referer, is the console's own scheme and host.
-func sameOrigin(r *http.Request) bool {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	want := scheme + "://" + r.Host
-	if o := r.Header.Get("Origin"); o != "" {
-		return o == want
-	}
-	ref, err := url.Parse(r.Header.Get("Referer"))
-	if err != nil || ref.Host == "" {
-		return false
-	}
-	return ref.Scheme+"://"+ref.Host == want
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {

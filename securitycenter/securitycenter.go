@@ -18,12 +18,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/enrich"
+	"github.com/mamori-dev/mamori/pageguard"
 	"github.com/mamori-dev/mamori/seclink"
 )
 
@@ -108,12 +108,7 @@ func New(cfg Config) (*Server, error) {
 // ServeHTTP implements http.Handler: every answer is uncached and carries
 // a strict Content-Security-Policy (no script at all).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Cache-Control", "no-store")
+	pageguard.Headers(w.Header())
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -219,7 +214,7 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, *session)) 
 			s.plain(w, r, http.StatusForbidden, langOf(r, nil), "open_from_store")
 			return
 		}
-		if !sameOrigin(r) {
+		if !pageguard.SameOrigin(r) {
 			s.plain(w, r, http.StatusForbidden, sess.lang, "form_expired")
 			return
 		}
@@ -230,24 +225,6 @@ func (s *Server) signedIn(h func(http.ResponseWriter, *http.Request, *session)) 
 		}
 		h(w, r, sess)
 	}
-}
-
-// sameOrigin reports whether a request's Origin, or failing that its
-// Referer, is this server's own scheme and host.
-func sameOrigin(r *http.Request) bool {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	want := scheme + "://" + r.Host
-	if o := r.Header.Get("Origin"); o != "" {
-		return o == want
-	}
-	ref, err := url.Parse(r.Header.Get("Referer"))
-	if err != nil || ref.Host == "" {
-		return false
-	}
-	return ref.Scheme+"://"+ref.Host == want
 }
 
 func (s *Server) signOutEverywhere(w http.ResponseWriter, r *http.Request, sess *session) {
