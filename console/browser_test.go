@@ -2,84 +2,16 @@ package console_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/mamori-dev/mamori/internal/browsertest"
 	"github.com/mamori-dev/mamori/sim"
 )
 
-// chromium finds a Chromium or Chrome binary: $MAMORI_CHROMIUM, else the
-// usual names on PATH.
-func chromium(t *testing.T) string {
-	if p := os.Getenv("MAMORI_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("browser tests skipped: no chromium binary found (install Debian's chromium, or set MAMORI_CHROMIUM)")
-	return ""
-}
-
-// startBrowser runs a headless Chromium with a fresh profile.
-func startBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	// The first call starts the browser and must not have a timeout;
-	// the test's steps do.
-	if err := chromedp.Do(ctx); err != nil {
-		cancelCtx()
-		cancelAlloc()
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
-	return ctx
-}
-
-// screenshot saves the page to docs/screenshots when MAMORI_SCREENSHOTS=1.
-func screenshot(name string) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		if os.Getenv("MAMORI_SCREENSHOTS") != "1" {
-			return chromedp.Void{}, nil
-		}
-		png, err := chromedp.CaptureScreenshot()(ctx, t)
-		if err != nil {
-			return chromedp.Void{}, err
-		}
-		dir := filepath.Join("..", "docs", "screenshots")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return chromedp.Void{}, err
-		}
-		return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name), png, 0o644)
-	}
-}
-
 func TestBrowserAnalystSignsInAndWorksTheReviewQueue(t *testing.T) {
-	ctx := startBrowser(t)
+	ctx := browsertest.Start(t, browsertest.Options{Width: 1280, Height: 900})
 	s := startSite(t, nil)
 	other := s.holdAnotherOrder()
 	if s.orderStatus("ord-9001") != "held" {
@@ -94,7 +26,7 @@ func TestBrowserAnalystSignsInAndWorksTheReviewQueue(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(s.url+"/console/login"),
 		chromedp.WaitVisible(chromedp.ID(`username`)),
-		screenshot("login.png"),
+		browsertest.Screenshot("login.png", false),
 		chromedp.SendKeys(chromedp.ID(`username`), testUser),
 		chromedp.SendKeys(chromedp.ID(`password`), testPassword),
 		chromedp.SendKeys(chromedp.ID(`code`), "000000"),
@@ -118,12 +50,12 @@ func TestBrowserAnalystSignsInAndWorksTheReviewQueue(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID(`code`), s.code()),
 		chromedp.Click(chromedp.ID(`signin`)),
 		chromedp.WaitVisible(chromedp.ID(`held-money`)),
-		screenshot("dashboard.png"),
+		browsertest.Screenshot("dashboard.png", false),
 		chromedp.Navigate(s.url+"/console/review"),
 		chromedp.WaitVisible(chromedp.CSS(`table.queue`)),
 		chromedp.WaitVisible(chromedp.ID(`order-ord-9001`)),
 		chromedp.WaitVisible(chromedp.ID("order-"+other)),
-		screenshot("review-queue.png"),
+		browsertest.Screenshot("review-queue.png", false),
 	)
 	if err != nil {
 		t.Fatalf("sign-in and review queue: %v", err)
@@ -177,7 +109,7 @@ func TestBrowserAnalystSignsInAndWorksTheReviewQueue(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`table.cases tbody tr a`)),
 		chromedp.WaitVisible(chromedp.CSS(`ol.timeline`)),
 		chromedp.WaitVisible(chromedp.CSS(`ol.timeline li.hidden-order .badge.hidden`)),
-		screenshot("case.png"),
+		browsertest.Screenshot("case.png", false),
 	)
 	if err != nil {
 		t.Fatalf("case page: %v", err)
@@ -205,7 +137,7 @@ func TestBrowserAnalystSignsInAndWorksTheReviewQueue(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(s.url+"/console/accounts/"+sim.SeedAccount),
 		chromedp.WaitVisible(chromedp.CSS(`svg.chart`)),
-		screenshot("account.png"),
+		browsertest.Screenshot("account.png", false),
 	)
 	if err != nil {
 		t.Fatalf("account page: %v", err)

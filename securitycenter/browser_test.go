@@ -2,81 +2,14 @@ package securitycenter_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/internal/browsertest"
 )
-
-// chromium finds a Chromium or Chrome binary: $MAMORI_CHROMIUM, else the
-// usual names on PATH.
-func chromium(t *testing.T) string {
-	if p := os.Getenv("MAMORI_CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("browser tests skipped: no chromium binary found (install Debian's chromium, or set MAMORI_CHROMIUM)")
-	return ""
-}
-
-// startBrowser runs a headless Chromium with a fresh profile.
-func startBrowser(t *testing.T) context.Context {
-	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("accept-lang", "en-US,en"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1100, 1400),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	if err := chromedp.Do(ctx); err != nil {
-		cancelCtx()
-		cancelAlloc()
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
-	t.Cleanup(func() {
-		cancelTimeout()
-		cancelCtx()
-		cancelAlloc()
-	})
-	return ctx
-}
-
-// screenshot saves the whole page to docs/screenshots when
-// MAMORI_SCREENSHOTS=1.
-func screenshot(name string) chromedp.Action[chromedp.Void] {
-	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		if os.Getenv("MAMORI_SCREENSHOTS") != "1" {
-			return chromedp.Void{}, nil
-		}
-		png, err := chromedp.FullScreenshot(100)(ctx, t)
-		if err != nil {
-			return chromedp.Void{}, err
-		}
-		dir := filepath.Join("..", "docs", "screenshots")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return chromedp.Void{}, err
-		}
-		return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name), png, 0o644)
-	}
-}
 
 func text(ctx context.Context, t *testing.T, sel string) string {
 	t.Helper()
@@ -88,12 +21,12 @@ func text(ctx context.Context, t *testing.T, sel string) string {
 }
 
 func TestBrowserCustomerSignsOutEverywhere(t *testing.T) {
-	ctx := startBrowser(t)
+	ctx := browsertest.Start(t, browsertest.Options{Width: 1100, Height: 1400, AcceptLanguage: "en-US,en"})
 	s := startSite(t)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(s.link(accountA, 15*time.Minute)),
 		chromedp.WaitVisible(chromedp.ID(`sign-out-everywhere`)),
-		screenshot("me-overview.png"),
+		browsertest.Screenshot("me-overview.png", true),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +41,7 @@ func TestBrowserCustomerSignsOutEverywhere(t *testing.T) {
 		chromedp.Click(chromedp.ID(`sign-out-everywhere`)),
 		chromedp.WaitVisible(chromedp.ID(`notice`)),
 		chromedp.WaitVisible(chromedp.ID(`no-sessions`)),
-		screenshot("me-signed-out.png"),
+		browsertest.Screenshot("me-signed-out.png", true),
 	)
 	if err != nil {
 		t.Fatalf("sign out everywhere: %v", err)
@@ -128,14 +61,14 @@ func TestBrowserCustomerSignsOutEverywhere(t *testing.T) {
 }
 
 func TestBrowserCustomerSaysThisWasntMe(t *testing.T) {
-	ctx := startBrowser(t)
+	ctx := browsertest.Start(t, browsertest.Options{Width: 1100, Height: 1400, AcceptLanguage: "en-US,en"})
 	s := startSite(t)
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(s.link(accountA, 15*time.Minute)),
 		chromedp.WaitVisible(chromedp.ID(`not-me`)),
 		chromedp.Click(chromedp.ID(`not-me`)),
 		chromedp.WaitVisible(chromedp.ID(`case`)),
-		screenshot("me-case.png"),
+		browsertest.Screenshot("me-case.png", true),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +99,7 @@ func TestBrowserCustomerSaysThisWasntMe(t *testing.T) {
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.ID(`lang`)),
 		chromedp.WaitVisible(chromedp.ID(`case`)),
-		screenshot("me-case-ja.png"),
+		browsertest.Screenshot("me-case-ja.png", true),
 	)
 	if err != nil {
 		t.Fatal(err)
