@@ -14,7 +14,7 @@ const (
 	riskHalfLife = 7 * 24 * time.Hour
 	// fastRedemption: a gift card spent this soon after it was bought
 	// went to someone waiting for it.
-	fastRedemption = time.Hour
+	fastRedemption = 15 * time.Minute
 	// challengeMetDiscount scales a session's sign-in risk once it meets
 	// its challenge.
 	challengeMetDiscount = 0.7

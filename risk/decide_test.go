@@ -282,7 +282,7 @@ func TestDecisions(t *testing.T) {
 		{"a gift card to someone new from a device new to the account is held", []ev{signIn("s1", newPhone, 0),
 			giftCard("s1", newPhone, 1, "g1", "x1@mail.example")}, mamori.Review,
 			[]string{risk.ReasonNewDeviceSession, risk.ReasonNewRecipient}, nil},
-		{"gift cards spent within the hour count against the next ones", []ev{signIn("s1", home, 0),
+		{"gift cards spent within minutes count against the next ones", []ev{signIn("s1", home, 0),
 			giftCard("s1", home, 1, "g1", "x1@mail.example"),
 			{Type: mamori.GiftCardRedeemed, Time: at(5), Properties: mamori.Properties{OrderID: "g1", RedeemerAccount: "mule"}},
 			giftCard("s1", home, 10, "g2", "x2@mail.example")}, mamori.Allow,

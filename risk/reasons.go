@@ -83,7 +83,7 @@ var reasonText = map[string]string{
 	ReasonGiftCardValue:       "the value of gift cards in 24 hours is far above this account's habit",
 	ReasonNewPaymentOrAddress: "paid with a payment method added in this session",
 	ReasonShipToNewAddress:    "shipped to an address added in this session",
-	ReasonFastRedemption:      "gift cards of this account were spent within the hour they were bought",
+	ReasonFastRedemption:      "gift cards of this account were spent within minutes of being bought",
 	ReasonFirstGiftCard:       "the first gift card this account buys",
 	ReasonSharedDevice:        "this device id was used by several other accounts",
 	ReasonOpenCase:            "the account has a fraud case opened in the last two days",

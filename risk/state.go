@@ -148,7 +148,7 @@ type Order struct {
 	Hidden    bool
 	Settled   bool
 	Redeemed  bool
-	// FastRedeemed: a gift card spent within an hour of its purchase.
+	// FastRedeemed: a gift card spent within minutes of its purchase.
 	FastRedeemed bool
 	// Descriptor is the merchant name on the customer's statement.
 	Descriptor string
