@@ -1,11 +1,7 @@
 package console
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -65,7 +61,7 @@ func (s *Server) session(r *http.Request) (Session, bool) {
 	if err != nil || c.Value == "" {
 		return Session{}, false
 	}
-	idHash := hashID(c.Value)
+	idHash := pageguard.HashToken(c.Value)
 	sess, err := s.cfg.Store.Session(r.Context(), idHash)
 	if err != nil {
 		if !errors.Is(err, ErrNotFound) {
@@ -125,8 +121,8 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.clearFailures(name)
 
-	id, csrf := randomToken(), randomToken()
-	sess := Session{IDHash: hashID(id), User: usr.Name, CSRF: csrf, Created: now, Expires: now.Add(s.cfg.SessionTTL)}
+	id, csrf := pageguard.NewToken(), pageguard.NewToken()
+	sess := Session{IDHash: pageguard.HashToken(id), User: usr.Name, CSRF: csrf, Created: now, Expires: now.Add(s.cfg.SessionTTL)}
 	if err := s.cfg.Store.CreateSession(r.Context(), sess); err != nil {
 		s.cfg.Logger.Error("console: create session", "err", err)
 		s.fail(w, r, http.StatusInternalServerError, msg(r, "err_wrong"))
@@ -190,17 +186,4 @@ func (s *Server) clearFailures(name string) {
 	s.mu.Lock()
 	delete(s.failures, name)
 	s.mu.Unlock()
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashID(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
 }

@@ -5,6 +5,10 @@
 package pageguard
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 )
@@ -36,4 +40,21 @@ func SameOrigin(r *http.Request) bool {
 		return false
 	}
 	return ref.Scheme+"://"+ref.Host == want
+}
+
+// NewToken returns 32 random bytes as base64url text: a session id or a
+// CSRF token.
+func NewToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand: " + err.Error()) // never fails on Linux
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken is what is stored of a session id, so that a leaked store
+// does not hand out live sessions.
+func HashToken(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
 }

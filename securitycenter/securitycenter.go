@@ -8,12 +8,8 @@
 package securitycenter
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"embed"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -150,15 +146,15 @@ func (s *Server) open(w http.ResponseWriter, r *http.Request, token string) {
 		s.plain(w, r, http.StatusForbidden, langOf(r, nil), "link_invalid")
 		return
 	}
-	id := randomToken()
-	sess := &session{account: tok.AccountID, csrf: randomToken(), lang: langOf(r, nil), expires: now.Add(s.cfg.SessionTTL)}
+	id := pageguard.NewToken()
+	sess := &session{account: tok.AccountID, csrf: pageguard.NewToken(), lang: langOf(r, nil), expires: now.Add(s.cfg.SessionTTL)}
 	s.mu.Lock()
 	for k, v := range s.sessions {
 		if !now.Before(v.expires) {
 			delete(s.sessions, k)
 		}
 	}
-	s.sessions[hashID(id)] = sess
+	s.sessions[pageguard.HashToken(id)] = sess
 	s.mu.Unlock()
 	s.cfg.Logger.Info("security center: opened", "account", tok.AccountID)
 	// Lax, not Strict: the customer arrives from the store's site, and
@@ -193,12 +189,12 @@ func (s *Server) session(r *http.Request) (*session, bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess := s.sessions[hashID(c.Value)]
+	sess := s.sessions[pageguard.HashToken(c.Value)]
 	if sess == nil {
 		return nil, false
 	}
 	if !s.cfg.Now().Before(sess.expires) {
-		delete(s.sessions, hashID(c.Value))
+		delete(s.sessions, pageguard.HashToken(c.Value))
 		return nil, false
 	}
 	return sess, true
@@ -268,23 +264,10 @@ func (s *Server) markRead(w http.ResponseWriter, r *http.Request, sess *session)
 func (s *Server) leave(w http.ResponseWriter, r *http.Request, sess *session) {
 	if c, err := r.Cookie(CookieName); err == nil {
 		s.mu.Lock()
-		delete(s.sessions, hashID(c.Value))
+		delete(s.sessions, pageguard.HashToken(c.Value))
 		s.mu.Unlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: Path, MaxAge: -1,
 		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 	s.plain(w, r, http.StatusOK, sess.lang, "left")
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func hashID(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
 }
