@@ -79,6 +79,9 @@ func applyEvent(st *State, in *Input, d *mamori.Decision) {
 	p := &ev.Properties
 	s := st.Session(ev.SessionID)
 	if s != nil {
+		if s.newVisit(ev.Time) {
+			s.endVisit()
+		}
 		if ev.Time.After(s.LastSeen) {
 			s.LastSeen = ev.Time
 		}
@@ -176,7 +179,15 @@ func applyEvent(st *State, in *Input, d *mamori.Decision) {
 	case mamori.GiftCardRedeemed:
 		if o := st.Order(p.OrderID); o != nil {
 			o.Redeemed = true
-			o.FastRedeemed = ev.Time.Sub(o.Time) < fastRedemption
+			// Spent on the buyer's own account, a card is the owner's
+			// shopping however soon; spent at once elsewhere, it went to
+			// someone waiting for it.
+			o.FastRedeemed = ev.Time.Sub(o.Time) < fastRedemption && p.RedeemerAccount != st.AccountID
+			if o.FastRedeemed {
+				// Whoever spends the account's cards at once is no friend
+				// of it, however many cards went there.
+				st.Recipient = forgetKey(st.Recipient, normalRecipient(o.Recipient))
+			}
 		}
 	}
 	// A challenged change goes through once the challenge is met (a
@@ -257,8 +268,8 @@ func (st *State) addOrder(ev *mamori.Event, d *mamori.Decision, s *Session) {
 		ID: p.OrderID, Time: ev.Time, SessionID: ev.SessionID,
 		Amount: p.AmountValue(), Currency: p.Currency,
 		GiftCard: p.HasGiftCard(), Digital: p.HasDigital(),
-		Status: OrderPlacedStatus,
-		Risky:  s != nil && (s.SignInRisk >= riskySessionAt || s.NoSignIn),
+		Status: OrderPlacedStatus, Score: d.Score,
+		Risky: s != nil && (s.SignInRisk >= riskySessionAt || s.NoSignIn),
 	}
 	if p.Delivery != nil {
 		o.Recipient = p.Delivery.RecipientEmail
@@ -306,12 +317,15 @@ func joinCase(st *State, ev *mamori.Event, d *mamori.Decision) {
 		c = &st.Cases[len(st.Cases)-1]
 	}
 	c.EventIDs = append(c.EventIDs, ev.ID)
-	if s := st.Session(ev.SessionID); s != nil && d.Decision != mamori.Allow {
+	// A hide is always allowed; one that brought actions caught the
+	// session covering a takeover's tracks.
+	caught := ev.Type == mamori.OrderHidden && len(d.Actions) > 0
+	if s := st.Session(ev.SessionID); s != nil && (d.Decision != mamori.Allow || caught) {
 		// What a session that ends in a case taught the account is not
 		// familiar any more; only a session that looked taken over from
 		// its sign-in marks its device as the attacker's.
 		st.forgetSession(s)
-		if s.StartRisk >= riskySessionAt || s.NoSignIn || hasReasonCode(d, ReasonSessionHijacked) {
+		if s.StartRisk >= riskySessionAt || s.NoSignIn || caught || hasReasonCode(d, ReasonSessionHijacked) {
 			st.suspect(s)
 		}
 	}
@@ -395,6 +409,8 @@ func applyAction(st *State, ev *mamori.Event, a mamori.Action) {
 			if o.GiftCard && !o.Redeemed && (o.Risky || o.SessionID == ev.SessionID || ev.Type == mamori.AccountLockedDown) &&
 				(o.Status == OrderPlacedStatus || o.Status == OrderHeldStatus) {
 				o.Status = OrderVoidedStatus
+				// Nobody the account knows receives a voided card.
+				st.Recipient = forgetKey(st.Recipient, normalRecipient(o.Recipient))
 			}
 		}
 	}

@@ -85,7 +85,13 @@ func Decide(st *State, in *Input) mamori.Decision {
 		fs = append(fs, factor{code: ReasonFraudReported, weight: 0.9, detail: "reported by " + orDefault(ev.Properties.By, "the store")})
 		situation = SituationFraudReported
 	case mamori.OrderHidden:
-		if s := st.Session(ev.SessionID); s != nil && s.SignInRisk >= riskySessionAt {
+		// The contract lets a hide only be allowed; its actions still
+		// stop what the order set going.
+		if again, o := hiddenAgain(st, in.Event); again >= ReviewAt {
+			fs = append(fs, factor{code: ReasonOrdersHidden, weight: again,
+				detail: o.ID + " hidden " + ev.Time.Sub(o.Time).Round(time.Second).String() + " after it was placed"})
+			situation = SituationRiskyOrder
+		} else if s := st.Session(ev.SessionID); s != nil && s.SignInRisk >= riskySessionAt {
 			fs = append(fs, factor{code: ReasonOrdersHidden, weight: 0.3})
 		}
 	case mamori.AccountLockedDown:
@@ -155,7 +161,7 @@ func sessionFactors(st *State, in *Input) []factor {
 	if ev.SessionID == "" {
 		return nil
 	}
-	s := st.Session(ev.SessionID)
+	s := st.Session(ev.SessionID).visit(ev.Time)
 	if s == nil {
 		return []factor{{code: ReasonSessionNoSignIn, weight: 0.5}}
 	}

@@ -40,6 +40,15 @@ const (
 	// openCaseHold is how long after a case opens the account's digital
 	// orders count as suspect.
 	openCaseHold = 48 * time.Hour
+	// ordersHiddenSameSession is the ratio of an order hidden by the
+	// session that placed it, soon after.
+	ordersHiddenSameSession = 20
+	// hideWindow is how soon after its purchase a hide judges an order
+	// again.
+	hideWindow = time.Hour
+	// newDeviceFor is how long a session started on a new device counts
+	// as a new device's.
+	newDeviceFor = 48 * time.Hour
 )
 
 // orderScore scores an order placed in session s (nil: none) and returns
@@ -64,6 +73,7 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 		odds = sessionOdds(&Session{NoSignIn: true})
 		fs = append(fs, factor{code: ReasonSessionNoSignIn, weight: odds / (1 + odds)})
 	}
+	s = s.visit(ev.Time)
 	if s != nil {
 		odds = sessionOdds(s)
 		if s.StartRisk >= riskySessionAt || s.NoSignIn {
@@ -108,7 +118,8 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 		case n == 2:
 			add(ReasonRecipientShared, 20, "2 other accounts")
 		case n == 1:
-			add(ReasonRecipientShared, 6, "1 other account")
+			// Names repeat: one other account may be a namesake.
+			add(ReasonRecipientShared, 2.5, "1 other account")
 		}
 	}
 	newAddress := false
@@ -116,9 +127,11 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 		// An address added in the account's first session is its home.
 		newAddress = p.Delivery != nil && p.Delivery.AddressID != "" && slices.Contains(s.NewAddresses, p.Delivery.AddressID) &&
 			s.Started.Sub(st.Created) > 24*time.Hour
-		newDevice := s.NewDevice
+		// A session that has run on its new device for days without
+		// trouble is the owner's new device by now.
+		newDevice := s.NewDevice && ev.Time.Sub(s.Started) < newDeviceFor
 		if newDevice && (digital || s.NewPayment) {
-			r := 3.0
+			r := 2.0
 			if s.NewLine {
 				// A new device on a line the account never used: someone
 				// else's home, not the owner's new phone.
@@ -160,8 +173,8 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 	if c := st.OpenCase(); c != nil && digital && ev.Time.Sub(c.Opened) < openCaseHold {
 		add(ReasonOpenCase, 5, c.ID)
 	}
-	if digital && recentChangeFromNewDevice(st, ev.Time) {
-		add(ReasonRecentChangeNewDev, 40, "")
+	if digital {
+		add(ReasonRecentChangeNewDev, recentChangeFromNewDevice(st, ev.Time), "")
 	}
 	if gift {
 		n, value := 0, p.AmountValue()
@@ -179,8 +192,9 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 			burst[ReasonGiftCardValue] = 2
 			burstDetail[ReasonGiftCardValue] = "¥" + strconv.FormatInt(value, 10)
 		}
+		to := Recipient(p)
 		for _, o := range st.Orders {
-			if o.FastRedeemed && ev.Time.Sub(o.Time) < hiddenWindow {
+			if o.FastRedeemed && (ev.Time.Sub(o.Time) < hiddenWindow || to != "" && strings.EqualFold(o.Recipient, to)) {
 				add(ReasonFastRedemption, 10, "")
 				break
 			}
@@ -208,14 +222,31 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 		switch {
 		case !o.Hidden || ev.Time.Sub(o.Time) >= hiddenWindow:
 		case o.SessionID == ev.SessionID && ev.SessionID != "":
-			hidden = 20
+			// The hide itself was judged (hiddenAgain); what it adds to
+			// the next order is less.
+			hidden = 6
 		default:
-			hidden = max(hidden, 6)
+			hidden = max(hidden, 3)
 		}
 	}
 	add(ReasonOrdersHidden, hidden, "")
 	odds *= lr
 	return odds / (1 + odds), fs
+}
+
+// hiddenAgain judges an order again when the session that placed it hides
+// it soon after: the hide is one more fact about the order, and a strong
+// one (ordersHiddenSameSession). A gift card let through as an owner's
+// new phone, hidden within the minute, is the takeover hiding its tracks,
+// and its card can still be voided before it is spent.
+func hiddenAgain(st *State, ev *mamori.Event) (float64, *Order) {
+	o := st.Order(ev.Properties.OrderID)
+	if o == nil || o.SessionID == "" || o.SessionID != ev.SessionID || ev.Time.Sub(o.Time) > hideWindow ||
+		(o.Status != OrderPlacedStatus && o.Status != OrderHeldStatus) || !(o.GiftCard || o.Digital) {
+		return 0, o
+	}
+	odds := math.Max(o.Score, 0) / math.Max(1-o.Score, 1e-6) * ordersHiddenSameSession
+	return odds / (1 + odds), o
 }
 
 // sessionOdds are the odds that the session is an attacker's, from its
@@ -236,16 +267,26 @@ func sessionOdds(s *Session) float64 {
 	return math.Max(odds, orderPriorOdds)
 }
 
-// recentChangeFromNewDevice reports a change of e-mail, second factor or
-// trusted devices in the last two weeks made from a device then new.
-func recentChangeFromNewDevice(st *State, t time.Time) bool {
+// recentChangeFromNewDevice weighs the changes of the last two weeks
+// made from a device then new: a new e-mail address is how a takeover
+// keeps the account; trusting the new device, or turning on a second
+// factor from it, is what owners do with a new phone too.
+func recentChangeFromNewDevice(st *State, t time.Time) float64 {
+	r := 1.0
 	for _, c := range st.Changes {
-		if c.NewDevice && t.Sub(c.Time) < 14*24*time.Hour && c.Type != mamori.PasswordChanged &&
-			c.Type != mamori.PaymentMethodAdded && c.Type != mamori.AddressAdded {
-			return true
+		if !c.NewDevice || t.Sub(c.Time) >= 14*24*time.Hour {
+			continue
+		}
+		switch c.Type {
+		case mamori.EmailChanged:
+			r = max(r, 40)
+		case mamori.DeviceUntrusted:
+			r = max(r, 10) // the owner's own devices pushed out
+		case mamori.DeviceTrusted, mamori.MFAChanged:
+			r = max(r, 4)
 		}
 	}
-	return false
+	return r
 }
 
 // Recipient is the e-mail address an order is delivered to, normalised
@@ -254,8 +295,10 @@ func Recipient(p *mamori.Properties) string {
 	if p.Delivery == nil {
 		return ""
 	}
-	return strings.ToLower(strings.TrimSpace(p.Delivery.RecipientEmail))
+	return normalRecipient(p.Delivery.RecipientEmail)
 }
+
+func normalRecipient(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // giftCardHabit is the most gift-card value the account spent in any 24
 // hours of the orders it keeps, before t.

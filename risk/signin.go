@@ -100,13 +100,21 @@ func signIn(st *State, in *Input) (float64, []factor) {
 	if st.Locked {
 		fs = append(fs, factor{code: ReasonAccountLocked, weight: 1})
 	}
+	suspect := false
 	if d := ev.Context.DeviceID; d != "" && find(st.Suspect, d) != nil && st.OpenCase() != nil {
 		// Not a refusal: the owner may have been wrongly suspected, and
-		// a met challenge lets the case's team sort it out.
+		// a met challenge lets the case's team sort it out. But always a
+		// challenge, however familiar the rest looks: a mimic borrows the
+		// owner's provider and browser.
 		add(ReasonSuspectDevice, 100, "", true)
+		suspect = true
 	}
 	odds := priorAttack / (1 - priorAttack) * lr
-	return odds / (1 + odds), fs
+	p := odds / (1 + odds)
+	if suspect {
+		p = math.Max(p, ChallengeAt)
+	}
+	return p, fs
 }
 
 // featureRatio is the likelihood ratio attacker/owner of value v for an

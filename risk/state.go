@@ -153,6 +153,36 @@ type Order struct {
 	// Descriptor is the merchant name on the customer's statement.
 	Descriptor string
 	Risky      bool // placed in a session mamori judged suspicious
+	// Score is the order's risk when it was placed, for judging it again
+	// when it is hidden.
+	Score float64
+}
+
+// visitGap is how long a session may sit idle before its next step
+// starts a new visit. Stores keep customers signed in for weeks; what a
+// session did in an earlier visit (a small order, a declined card, a
+// card or address added) says nothing about a gift card days later,
+// while a takeover does all of it within minutes.
+const visitGap = 30 * time.Minute
+
+// newVisit reports whether a step at t starts a new visit of the session.
+func (s *Session) newVisit(t time.Time) bool { return t.Sub(s.LastSeen) > visitGap }
+
+// endVisit forgets what the session did in its visit so far.
+func (s *Session) endVisit() {
+	s.Declines, s.GiftCards, s.SmallOrder, s.Changes, s.NewPayment = 0, 0, false, 0, false
+	s.NewAddresses, s.NewMethods = nil, nil
+}
+
+// visit is the session as a step at t sees it: s itself, or a copy with
+// the earlier visit forgotten.
+func (s *Session) visit(t time.Time) *Session {
+	if s == nil || !s.newVisit(t) {
+		return s
+	}
+	c := *s
+	c.endVisit()
+	return &c
 }
 
 // CaseOrders lists the account's orders placed since t, as a case shows
