@@ -4,36 +4,77 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"runtime/pprof"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/sim"
 )
 
-// benchCommand drives a closed-loop load of realistic events at a mamori
-// server (one it starts on loopback, or --url), then the same load at a
-// bare handler that only decodes the events and answers, and prints both
-// with their ratio.
+const benchUsage = `usage: mamori bench [flags]
+
+Replays the events of a seeded simulated world (its customers, attackers
+and store, every account's events in time order) as load:
+
+ 1. a closed loop at mamori (started on loopback on a fresh store, or
+    --url): --clients clients, each sending its own accounts' events and
+    waiting for each answer before the next: the maximum rate;
+ 2. the same requests at a bare net/http handler that decodes and
+    validates the same JSON and answers, with no state and no disk;
+ 3. an open loop at mamori paced at --paced times the rate measured in
+    1, the requests scheduled at fixed intervals and each latency measured
+    from its scheduled send time, so that a stall counts against every
+    request it delays.
+
+Request bodies are marshalled before any load runs; each load sends them
+with its own id prefix, and each replay of the world within a load takes
+fresh account, session, order and event ids. The last two lines are
+
+  PACED fraction=F target_rps=N rps=N p50_ms=X p90_ms=X p99_ms=X p99.9_ms=X errors=N p99_target_ms=X met=true|false
+  BENCH rps=N p99_ms=X baseline_rps=M ratio=R
+
+where BENCH's rps and p99_ms are mamori's closed loop (the maximum rate),
+baseline_rps is the bare handler's and ratio is rps/baseline_rps.
+
+flags:
+`
+
+// benchCommand measures mamori under the replayed load of a simulated
+// world, against a bare handler in the same run, then at a paced fraction
+// of its maximum rate.
 func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", stderr)
-	clients := fs.Int("clients", 32, "concurrent clients, each waiting for its answer before the next request")
-	duration := fs.Duration("duration", 10*time.Second, "how long each load runs")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), benchUsage)
+		fs.PrintDefaults()
+	}
+	clients := fs.Int("clients", 32, "concurrent clients of the closed loop, each waiting for its answer before its next request")
+	duration := fs.Duration("duration", 10*time.Second, "how long each closed loop runs")
 	maxRequests := fs.Int("requests", 2_000_000, "stop each load after this many requests")
-	path := fs.String("path", "/v1/risk", "/v1/risk (one event per request) or /v1/events (batches)")
+	path := fs.String("path", "/v1/risk", "/v1/risk (one event per request) or /v1/events (--batch events per request)")
 	batch := fs.Int("batch", 1, "events per request on /v1/events")
-	accounts := fs.Int("accounts", 10_000, "accounts the traffic is spread over")
+	worldAccounts := fs.Int("world-accounts", sim.DefaultAccounts, "customer accounts of the simulated world replayed (90 days of their events)")
+	seed := fs.Uint64("seed", 1, "seed of the simulated world")
+	paced := fs.Float64("paced", 0.7, "fraction of mamori's closed-loop rate the open loop is paced at (0: no open loop)")
+	pacedClients := fs.Int("paced-clients", 128, "connections of the open loop; each sends its own accounts' events in order")
+	pacedDuration := fs.Duration("paced-duration", 0, "how long the open loop runs (default: --duration)")
+	p99Target := fs.Duration("p99-target", 5*time.Millisecond, "the open loop's p99 target")
 	url := fs.String("url", "", "target a running server instead of starting one (with --api-key)")
 	key := fs.String("api-key", envOr("MAMORI_API_KEY", ""), "API key of the --url server")
 	baseline := fs.Bool("baseline", true, "also measure the bare handler")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the mamori load (server and clients) to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of mamori's closed loop (server and clients) to this file")
 	memoryAccounts := fs.Int("memory-accounts", 0, "instead of the load, load this many accounts in-process and report heap and RSS per account")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
@@ -41,13 +82,32 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *memoryAccounts > 0 {
 		return memoryReport(ctx, *memoryAccounts, stdout)
 	}
-	load := loadSpec{clients: *clients, duration: *duration, max: *maxRequests, path: *path, batch: max(*batch, 1), accounts: *accounts}
+	if err := checkBenchFlags(*path, *batch, *clients, *pacedClients, *maxRequests, *paced); err != nil {
+		fmt.Fprintf(stderr, "mamori bench: %v\n", err)
+		return exitCode(2)
+	}
+	if *pacedDuration <= 0 {
+		*pacedDuration = *duration
+	}
+
+	t0 := time.Now()
+	evs, err := sim.Events(ctx, sim.Config{Seed: *seed, Accounts: *worldAccounts, Prefix: idSlot})
+	if err != nil {
+		return fmt.Errorf("bench world: %w", err)
+	}
+	w, err := newWorkload(evs, *path, *batch, max(*clients, *pacedClients))
+	if err != nil {
+		return err
+	}
+	evs = nil // the bodies are all the loads need
+	fmt.Fprintf(stdout, "world %d: %d accounts, %d events, %d requests to %s, prepared in %s\n",
+		*seed, w.accounts, w.events, len(w.bodies), *path, time.Since(t0).Round(time.Millisecond))
 
 	target := *url
 	if target == "" {
 		dir, err := os.MkdirTemp("", "mamori-bench-")
 		if err != nil {
-			return err
+			return fmt.Errorf("bench data directory: %w", err)
 		}
 		defer os.RemoveAll(dir)
 		sctx, cancel := context.WithCancel(ctx)
@@ -64,48 +124,90 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			target = "http://" + addr
 		case err := <-done:
 			cancel()
-			return err
+			return fmt.Errorf("bench server: %w", err)
 		}
 		defer func() { cancel(); <-done }()
 		fmt.Fprintf(stdout, "mamori on %s, store in %s (durable: fsync per group commit)\n", target, dir)
 	}
+	// A random part in every id keeps a second bench against the same
+	// --url server from replaying ids it has already recorded.
+	nonce := rand.Uint32() & 0xfffff
+
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
-			return err
+			return fmt.Errorf("cpu profile: %w", err)
 		}
+		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+			return fmt.Errorf("cpu profile: %w", err)
 		}
 	}
-	res, err := runLoad(ctx, target, *key, load, "m")
+	mam := newTarget(target, *key, max(*clients, *pacedClients))
+	defer mam.close()
+	res, err := runClosed(ctx, mam, w, closedSpec{clients: *clients, duration: *duration, max: *maxRequests, run: ids{'m', nonce}})
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
 	if err != nil {
 		return err
 	}
-	res.print(stdout, "mamori")
+	res.print(stdout, "mamori", fmt.Sprintf("%d clients, closed loop", *clients))
+
 	var base loadResult
 	if *baseline {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return err
+			return fmt.Errorf("bare handler: %w", err)
 		}
-		srv := &http.Server{Handler: bareHandler()}
+		srv := &http.Server{Handler: bareHandler(), ReadHeaderTimeout: 10 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
-		base, err = runLoad(ctx, "http://"+ln.Addr().String(), "", load, "b")
+		bare := newTarget("http://"+ln.Addr().String(), "", *clients)
+		defer bare.close()
+		base, err = runClosed(ctx, bare, w, closedSpec{clients: *clients, duration: *duration, max: *maxRequests, run: ids{'b', nonce}})
 		if err != nil {
 			return err
 		}
-		base.print(stdout, "bare handler")
+		base.print(stdout, "bare handler", fmt.Sprintf("%d clients, closed loop", *clients))
 	}
+
+	if *paced > 0 {
+		rate := *paced * res.rps
+		pres, err := runPaced(ctx, mam, w, pacedSpec{clients: *pacedClients, rate: rate, duration: *pacedDuration, max: *maxRequests, run: ids{'p', nonce}})
+		if err != nil {
+			return err
+		}
+		pres.print(stdout, "mamori paced", fmt.Sprintf("%d clients, open loop at %.0f req/s, latency from the scheduled send", *pacedClients, rate))
+		p99 := pres.pct(0.99)
+		fmt.Fprintf(stdout, "PACED fraction=%.2f target_rps=%.0f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f errors=%d p99_target_ms=%g met=%t\n",
+			*paced, rate, pres.rps, ms(pres.pct(0.5)), ms(pres.pct(0.9)), ms(p99), ms(pres.pct(0.999)), pres.errors,
+			ms(*p99Target), pres.errors == 0 && p99 <= *p99Target)
+	}
+
 	ratio := 0.0
 	if base.rps > 0 {
 		ratio = res.rps / base.rps
 	}
 	fmt.Fprintf(stdout, "BENCH rps=%.0f p99_ms=%.3f baseline_rps=%.0f ratio=%.3f\n", res.rps, ms(res.pct(0.99)), base.rps, ratio)
+	return nil
+}
+
+func checkBenchFlags(path string, batch, clients, pacedClients, maxRequests int, paced float64) error {
+	switch {
+	case path != "/v1/risk" && path != "/v1/events":
+		return fmt.Errorf("--path %s: want /v1/risk or /v1/events", path)
+	case batch < 1 || batch > 1000:
+		return fmt.Errorf("--batch %d: want 1 to 1000", batch)
+	case batch > 1 && path != "/v1/events":
+		return errors.New("--batch needs --path /v1/events")
+	case clients < 1 || pacedClients < 1:
+		return errors.New("--clients and --paced-clients must be at least 1")
+	case maxRequests < 1:
+		return errors.New("--requests must be at least 1")
+	case paced < 0:
+		return fmt.Errorf("--paced %g: want a fraction ≥ 0", paced)
+	}
 	return nil
 }
 
@@ -148,20 +250,254 @@ func bareHandler() http.Handler {
 	return mux
 }
 
-type loadSpec struct {
-	clients  int
-	duration time.Duration
-	max      int
+// idSlot is the world's id prefix in the marshalled bodies, overwritten
+// before each send with the load's own prefix (ids.prefix), of the same
+// length, so that bodies are marshalled once for every load.
+const idSlot = "~~~~~~~~~~-"
+
+// ids makes the id prefix of one load: its letter, the bench's nonce and
+// the number of the world's replay, so that no two sends share an id.
+type ids struct {
+	run   byte
+	nonce uint32
+}
+
+const maxPass = 0xffff
+
+func (x ids) prefix(pass int) []byte {
+	return fmt.Appendf(nil, "%c%05x%04x-", x.run, x.nonce&0xfffff, pass)
+}
+
+// workload is the world's events as request bodies. Accounts are spread
+// over groups; a load with k clients gives each client the groups g with
+// g%k equal to its number, so that one client sends all of an account's
+// events, in time order, and clients send in parallel.
+type workload struct {
 	path     string
-	batch    int
+	bodies   []body // in the order of their first event
+	groups   int
 	accounts int
+	events   int
+}
+
+type body struct {
+	raw    []byte
+	slots  []int32 // offsets of idSlot in raw
+	group  int32
+	events int32
+}
+
+// newWorkload marshals evs into requests to path: one event each, or on
+// /v1/events batches of up to batch events of one group.
+func newWorkload(evs []mamori.Event, path string, batch, maxClients int) (*workload, error) {
+	w := &workload{path: path, groups: max(1024, maxClients), events: len(evs)}
+	seen := make(map[string]bool)
+	type pending struct {
+		first int
+		evs   []mamori.Event
+	}
+	var bodies []struct {
+		first int
+		body
+	}
+	open := make(map[int32]*pending)
+	emit := func(g int32, p *pending) error {
+		var v any = p.evs[0]
+		if path == "/v1/events" {
+			v = map[string][]mamori.Event{"events": p.evs}
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("marshal event %s: %w", p.evs[0].ID, err)
+		}
+		b := body{raw: raw, group: g, events: int32(len(p.evs))}
+		for off := 0; ; {
+			i := bytes.Index(raw[off:], []byte(idSlot))
+			if i < 0 {
+				break
+			}
+			b.slots = append(b.slots, int32(off+i))
+			off += i + len(idSlot)
+		}
+		bodies = append(bodies, struct {
+			first int
+			body
+		}{p.first, b})
+		return nil
+	}
+	for i, ev := range evs {
+		// A failed sign-in on an unknown account has only a username:
+		// it goes with whatever else is sent under that name.
+		key := ev.AccountID
+		if key == "" {
+			key = "username:" + ev.Properties.Username
+		} else if !seen[key] {
+			seen[key] = true
+			w.accounts++
+		}
+		h := fnv.New32a()
+		h.Write([]byte(key))
+		g := int32(h.Sum32() % uint32(w.groups))
+		p := open[g]
+		if p == nil {
+			p = &pending{first: i}
+			open[g] = p
+		}
+		p.evs = append(p.evs, ev)
+		if len(p.evs) >= batch {
+			if err := emit(g, p); err != nil {
+				return nil, err
+			}
+			delete(open, g)
+		}
+	}
+	for g, p := range open {
+		if err := emit(g, p); err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(bodies, func(a, b struct {
+		first int
+		body
+	}) int {
+		return a.first - b.first
+	})
+	w.bodies = make([]body, len(bodies))
+	for i := range bodies {
+		w.bodies[i] = bodies[i].body
+	}
+	if len(w.bodies) == 0 {
+		return nil, errors.New("the world has no events")
+	}
+	return w, nil
+}
+
+// lanes splits the bodies among at most k clients, leaving out clients
+// that would get none: each lane is the indexes of its bodies, in order.
+func (w *workload) lanes(k int) [][]int32 {
+	out := make([][]int32, k)
+	for i := range w.bodies {
+		l := int(w.bodies[i].group) % k
+		out[l] = append(out[l], int32(i))
+	}
+	return slices.DeleteFunc(out, func(l []int32) bool { return len(l) == 0 })
+}
+
+// lane is one client's way through its bodies; when they run out it
+// replays them with the next pass's ids, as fresh accounts.
+type lane struct {
+	w      *workload
+	idx    []int32
+	next   int
+	pass   int
+	ids    ids
+	prefix []byte
+}
+
+func newLane(w *workload, idx []int32, x ids) *lane {
+	return &lane{w: w, idx: idx, ids: x, prefix: x.prefix(0)}
+}
+
+// take returns the next request body, with this load's ids.
+func (l *lane) take() ([]byte, int, error) {
+	if l.next == len(l.idx) {
+		if l.pass == maxPass {
+			return nil, 0, fmt.Errorf("the world was replayed %d times: make it bigger (--world-accounts)", maxPass+1)
+		}
+		l.next, l.pass = 0, l.pass+1
+		l.prefix = l.ids.prefix(l.pass)
+	}
+	b := &l.w.bodies[l.idx[l.next]]
+	l.next++
+	// A fresh copy each time: the transport may still hold the last one.
+	raw := slices.Clone(b.raw)
+	for _, at := range b.slots {
+		copy(raw[at:], l.prefix)
+	}
+	return raw, int(b.events), nil
+}
+
+// target is a server under load.
+type target struct {
+	url, key  string
+	client    *http.Client
+	transport *http.Transport
+}
+
+func newTarget(url, key string, conns int) *target {
+	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
+	return &target{url: url, key: key, transport: tr, client: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+func (t *target) close() { t.transport.CloseIdleConnections() }
+
+func (t *target) send(ctx context.Context, path string, raw []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url+path, bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("post %s: %w", path, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if t.key != "" {
+		req.Header.Set("Authorization", "Bearer "+t.key)
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("post %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("post %s: status %d: %s", path, resp.StatusCode, bytes.TrimSpace(answer))
+	}
+	if err != nil {
+		return fmt.Errorf("post %s: read the answer: %w", path, err)
+	}
+	return nil
 }
 
 type loadResult struct {
 	requests, events, errors int
+	firstErr                 error
 	took                     time.Duration
 	rps, eps                 float64
-	latencies                []time.Duration
+	latencies                []time.Duration // sorted
+}
+
+// laneResult is what one client measured; merged when the load ends.
+type laneResult struct {
+	latencies []time.Duration
+	events    int
+	errors    int
+	firstErr  error
+}
+
+func (r *laneResult) add(lat time.Duration, events int, err error) {
+	r.latencies = append(r.latencies, lat)
+	if err != nil {
+		r.errors++
+		if r.firstErr == nil {
+			r.firstErr = err
+		}
+		return
+	}
+	r.events += events
+}
+
+func merge(lanes []laneResult, took time.Duration) loadResult {
+	res := loadResult{took: took}
+	for _, l := range lanes {
+		res.latencies = append(res.latencies, l.latencies...)
+		res.events += l.events
+		res.errors += l.errors
+		if res.firstErr == nil {
+			res.firstErr = l.firstErr
+		}
+	}
+	slices.Sort(res.latencies)
+	res.requests = len(res.latencies)
+	res.rps = float64(res.requests-res.errors) / took.Seconds()
+	res.eps = float64(res.events) / took.Seconds()
+	return res
 }
 
 func (r loadResult) pct(p float64) time.Duration {
@@ -173,142 +509,123 @@ func (r loadResult) pct(p float64) time.Duration {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-func (r loadResult) print(w io.Writer, name string) {
-	fmt.Fprintf(w, "%-13s %8.0f req/s %8.0f events/s  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  errors %d  (%d requests in %s)\n",
-		name, r.rps, r.eps, ms(r.pct(0.5)), ms(r.pct(0.9)), ms(r.pct(0.99)), ms(r.pct(0.999)), r.errors, r.requests, r.took.Round(time.Millisecond))
+func (r loadResult) print(w io.Writer, name, how string) {
+	fmt.Fprintf(w, "%-13s %8.0f req/s %8.0f events/s  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  errors %d  (%d requests in %s; %s)\n",
+		name, r.rps, r.eps, ms(r.pct(0.5)), ms(r.pct(0.9)), ms(r.pct(0.99)), ms(r.pct(0.999)), r.errors, r.requests, r.took.Round(time.Millisecond), how)
+	if r.firstErr != nil {
+		fmt.Fprintf(w, "%-13s first error: %v\n", "", r.firstErr)
+	}
 }
 
-// runLoad runs spec.clients closed loops against url. Each client owns
-// its accounts, so that each account's events go in time order.
-func runLoad(ctx context.Context, url, key string, spec loadSpec, run string) (loadResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, spec.duration)
+type closedSpec struct {
+	clients  int
+	duration time.Duration
+	max      int
+	run      ids
+}
+
+// runClosed runs closed loops for spec.duration: each client sends its
+// next request as soon as it has the answer to the last. Every client
+// sends at least one request, however slow the machine.
+func runClosed(ctx context.Context, t *target, w *workload, spec closedSpec) (loadResult, error) {
+	lanes := w.lanes(spec.clients)
+	results := make([]laneResult, len(lanes))
+	lctx, cancel := context.WithTimeout(ctx, spec.duration)
 	defer cancel()
-	transport := &http.Transport{MaxIdleConnsPerHost: spec.clients, MaxConnsPerHost: spec.clients}
-	client := &http.Client{Transport: transport, Timeout: 30 * time.Second}
-	defer transport.CloseIdleConnections()
 	var (
-		mu     sync.Mutex
-		res    loadResult
-		wg     sync.WaitGroup
-		budget = make(chan struct{}, spec.max)
+		sent atomic.Int64
+		wg   sync.WaitGroup
+		fail = make(chan error, len(lanes))
 	)
-	for range spec.max {
-		budget <- struct{}{}
-	}
 	start := time.Now()
-	for c := range spec.clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			gen := newTraffic(run, c, spec.clients, spec.accounts)
-			var lat []time.Duration
-			var events, errs int
-			for ctx.Err() == nil {
-				select {
-				case <-budget:
-				default:
-					cancel()
-					continue
+	for i, idx := range lanes {
+		wg.Go(func() {
+			l, r := newLane(w, idx, spec.run), &results[i]
+			for first := true; first || lctx.Err() == nil; first = false {
+				if sent.Add(1) > int64(spec.max) {
+					return
 				}
-				var body any
-				n := 1
-				if spec.path == "/v1/events" && spec.batch > 1 {
-					evs := make([]mamori.Event, spec.batch)
-					for i := range evs {
-						evs[i] = gen.next()
-					}
-					body, n = map[string]any{"events": evs}, spec.batch
-				} else {
-					body = gen.next()
-				}
-				raw, _ := json.Marshal(body)
-				req, _ := http.NewRequestWithContext(context.WithoutCancel(ctx), "POST", url+spec.path, bytes.NewReader(raw))
-				req.Header.Set("Authorization", "Bearer "+key)
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode >= 300 {
-						err = fmt.Errorf("status %d", resp.StatusCode)
-					}
-				}
-				lat = append(lat, time.Since(t0))
+				raw, n, err := l.take()
 				if err != nil {
-					errs++
-					continue
+					fail <- err
+					return
 				}
-				events += n
+				t0 := time.Now()
+				// The requests in flight when the time is up finish: their
+				// latencies count.
+				err = t.send(ctx, w.path, raw)
+				r.add(time.Since(t0), n, err)
 			}
-			mu.Lock()
-			res.latencies = append(res.latencies, lat...)
-			res.events += events
-			res.errors += errs
-			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
-	res.took = time.Since(start)
-	res.requests = len(res.latencies)
-	slices.Sort(res.latencies)
-	res.rps = float64(res.requests-res.errors) / res.took.Seconds()
-	res.eps = float64(res.events) / res.took.Seconds()
-	return res, nil
+	took := time.Since(start)
+	close(fail)
+	if err := <-fail; err != nil {
+		return loadResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return loadResult{}, fmt.Errorf("closed loop: %w", err)
+	}
+	return merge(results, took), nil
 }
 
-// traffic makes a plausible stream for one client's accounts: sign-ins
-// from a home network, page views, orders (now and then a gift card) and
-// sign-outs, a minute apart per account.
-type traffic struct {
-	run      string
-	client   int
-	accounts []string
-	clock    []time.Time
-	step     []int
-	n        int
+type pacedSpec struct {
+	clients  int
+	rate     float64 // requests per second
+	duration time.Duration
+	max      int
+	run      ids
 }
 
-func newTraffic(run string, client, clients, accounts int) *traffic {
-	t := &traffic{run: run, client: client}
-	for a := client; a < accounts; a += clients {
-		t.accounts = append(t.accounts, fmt.Sprintf("bench-acct-%d", a))
-		t.clock = append(t.clock, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
-		t.step = append(t.step, 0)
+// runPaced runs an open loop: request k is due at start + k/rate, sent
+// by client k mod clients, and its latency runs from when it was due, so
+// that a request delayed by the one before it (the client's connection
+// busy, the server stalled) counts its wait.
+func runPaced(ctx context.Context, t *target, w *workload, spec pacedSpec) (loadResult, error) {
+	lanes := w.lanes(spec.clients)
+	results := make([]laneResult, len(lanes))
+	n := min(max(1, int(spec.rate*spec.duration.Seconds())), spec.max)
+	interval := float64(time.Second) / max(spec.rate, 1e-9)
+	var (
+		wg   sync.WaitGroup
+		fail = make(chan error, len(lanes))
+	)
+	// Every client is waiting for its first slot before the first is due.
+	start := time.Now().Add(20 * time.Millisecond)
+	for i, idx := range lanes {
+		wg.Go(func() {
+			l, r := newLane(w, idx, spec.run), &results[i]
+			timer := time.NewTimer(0)
+			defer timer.Stop()
+			for k := i; k < n; k += len(lanes) {
+				due := start.Add(time.Duration(float64(k) * interval))
+				if d := time.Until(due); d > 0 {
+					timer.Reset(d)
+					select {
+					case <-timer.C:
+					case <-ctx.Done():
+						return
+					}
+				}
+				raw, m, err := l.take()
+				if err != nil {
+					fail <- err
+					return
+				}
+				err = t.send(ctx, w.path, raw)
+				r.add(time.Since(due), m, err)
+			}
+		})
 	}
-	if len(t.accounts) == 0 {
-		t.accounts, t.clock, t.step = []string{fmt.Sprintf("bench-acct-c%d", client)}, []time.Time{time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}, []int{0}
+	wg.Wait()
+	took := time.Since(start)
+	close(fail)
+	if err := <-fail; err != nil {
+		return loadResult{}, err
 	}
-	return t
-}
-
-func (t *traffic) next() mamori.Event {
-	i := t.n % len(t.accounts)
-	t.n++
-	t.clock[i] = t.clock[i].Add(time.Minute)
-	step := t.step[i]
-	t.step[i]++
-	acct := t.accounts[i]
-	ev := mamori.Event{
-		ID: fmt.Sprintf("%s-%d-%d", t.run, t.client, t.n), AccountID: acct, Time: t.clock[i],
-		SessionID: fmt.Sprintf("%s-%s-s%d", t.run, acct, step/5),
-		Context: mamori.Context{IP: fmt.Sprintf("153.156.%d.%d", i%250, 10+step%7), DeviceID: "dev-" + acct,
-			UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"},
+	if err := ctx.Err(); err != nil {
+		return loadResult{}, fmt.Errorf("paced loop: %w", err)
 	}
-	switch step % 5 {
-	case 0:
-		ev.Type, ev.Properties.MFA = mamori.LoginSucceeded, "totp"
-	case 1, 2:
-		ev.Type, ev.Properties.Page = mamori.SessionActivity, "orders"
-	case 3:
-		amt := int64(1200 + 300*(step%11))
-		gift := step%7 == 3
-		ev.Type = mamori.OrderPlaced
-		ev.Properties = mamori.Properties{OrderID: ev.ID, Amount: &amt, Currency: "JPY",
-			Items:    []mamori.Item{{SKU: "sku-1", Name: "item", Category: "books", GiftCard: gift, Digital: gift}},
-			Payment:  &mamori.Payment{MethodID: "pm-1", Type: "credit"},
-			Delivery: &mamori.Delivery{Type: "ship", AddressID: "addr-1"}}
-	default:
-		ev.Type = mamori.Logout
-	}
-	return ev
+	return merge(results, took), nil
 }

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/sim"
+)
+
+// The tests below check what bench prints and sends, never how fast: a
+// slow machine gives small numbers, not failures.
+
+func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
+	benchLine := regexp.MustCompile(`^BENCH rps=[0-9]+ p99_ms=[0-9]+\.[0-9]{3} baseline_rps=[0-9]+ ratio=[0-9]+\.[0-9]{3}$`)
+	pacedLine := regexp.MustCompile(`^PACED fraction=0\.70 target_rps=[0-9]+ rps=[0-9]+ p50_ms=[0-9.]+ p90_ms=[0-9.]+ p99_ms=[0-9.]+ p99\.9_ms=[0-9.]+ errors=0 p99_target_ms=5 met=(true|false)$`)
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"risk", []string{"--path", "/v1/risk"}},
+		{"events in batches", []string{"--path", "/v1/events", "--batch", "7"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"bench", "--duration", "300ms", "--clients", "3", "--paced-clients", "5",
+				"--world-accounts", "25", "--seed", "2"}, tt.args...)
+			var stdout bytes.Buffer
+			if err := run(context.Background(), args, &stdout, io.Discard); err != nil {
+				t.Fatalf("bench: %v\n%s", err, stdout.String())
+			}
+			lines := strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n")
+			if len(lines) < 2 || !benchLine.MatchString(lines[len(lines)-1]) || !pacedLine.MatchString(lines[len(lines)-2]) {
+				t.Fatalf("want a PACED line with errors=0, then the BENCH line, last:\n%s", stdout.String())
+			}
+			for _, name := range []string{"mamori", "bare handler", "mamori paced"} {
+				load := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + ` +[0-9]+ req/s`)
+				found := false
+				for _, l := range lines {
+					if load.MatchString(l) {
+						found = true
+						if !strings.Contains(l, " errors 0 ") {
+							t.Errorf("errors in %q:\n%s", name, stdout.String())
+						}
+					}
+				}
+				if !found {
+					t.Errorf("no line for %q:\n%s", name, stdout.String())
+				}
+			}
+		})
+	}
+}
+
+// TestWorkloadKeepsAccountsWhole checks that however many clients share
+// the load, each account's events go through one client in time order,
+// and that every send of the world, in every load, has ids of its own.
+func TestWorkloadKeepsAccountsWhole(t *testing.T) {
+	evs, err := sim.Events(context.Background(), sim.Config{Seed: 7, Accounts: 40, HistoryDays: 4, Days: 4, Prefix: idSlot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path           string
+		batch, clients int
+	}{
+		{"/v1/risk", 1, 1},
+		{"/v1/risk", 1, 3},
+		{"/v1/risk", 1, 64},
+		{"/v1/events", 10, 4},
+		{"/v1/events", 1000, 2},
+	}
+	for _, tt := range tests {
+		w, err := newWorkload(evs, tt.path, tt.batch, tt.clients)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lanes := w.lanes(tt.clients)
+		if len(lanes) == 0 || len(lanes) > tt.clients {
+			t.Fatalf("%+v: %d lanes", tt, len(lanes))
+		}
+		owner := map[string]int{}
+		last := map[string]time.Time{}
+		seen := map[string]bool{}
+		sent := 0
+		for ln, idx := range lanes {
+			l := newLane(w, idx, ids{run: 'm', nonce: 0xabcde})
+			// Twice round the lane's bodies: the second pass replays the
+			// world under other ids, as fresh accounts.
+			for range 2 * len(idx) {
+				raw, n, err := l.take()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if bytes.Contains(raw, []byte("~~~")) {
+					t.Fatalf("%+v: an id without its load's prefix: %s", tt, raw)
+				}
+				got := decodeBody(t, tt.path, raw)
+				if len(got) != n || n > tt.batch {
+					t.Fatalf("%+v: %d events in a body said to hold %d", tt, len(got), n)
+				}
+				for _, ev := range got {
+					key := ev.AccountID
+					if key == "" {
+						// Usernames, like devices and networks, come again
+						// in the next pass, with the pass's event ids.
+						key = ev.ID[:len(idSlot)] + "username:" + ev.Properties.Username
+					}
+					if o, ok := owner[key]; ok && o != ln {
+						t.Fatalf("%+v: %s sent by clients %d and %d", tt, key, o, ln)
+					}
+					owner[key] = ln
+					if ev.Time.Before(last[key]) {
+						t.Fatalf("%+v: %s at %s after %s", tt, key, ev.Time, last[key])
+					}
+					last[key] = ev.Time
+					if seen[ev.ID] {
+						t.Fatalf("%+v: id %s sent twice", tt, ev.ID)
+					}
+					seen[ev.ID] = true
+					sent++
+				}
+			}
+		}
+		if sent != 2*len(evs) {
+			t.Errorf("%+v: sent %d events, want the world's %d twice", tt, sent, len(evs))
+		}
+	}
+}
+
+func decodeBody(t *testing.T, path string, raw []byte) []mamori.Event {
+	t.Helper()
+	if path == "/v1/events" {
+		var b struct {
+			Events []mamori.Event `json:"events"`
+		}
+		if err := json.Unmarshal(raw, &b); err != nil {
+			t.Fatalf("%v: %s", err, raw)
+		}
+		return b.Events
+	}
+	ev, err := mamori.DecodeEvent(raw)
+	if err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	return []mamori.Event{ev}
+}
