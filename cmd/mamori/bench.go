@@ -13,6 +13,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mamori-dev/mamori"
@@ -34,6 +35,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	key := fs.String("api-key", envOr("MAMORI_API_KEY", ""), "API key of the --url server")
 	baseline := fs.Bool("baseline", true, "also measure the bare handler")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the mamori load (server and clients) to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile (see alloc_space) of the process after the mamori load to this file")
 	memoryAccounts := fs.Int("memory-accounts", 0, "instead of the load, load this many accounts in-process and report heap and RSS per account")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
@@ -85,6 +87,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	if *memProfile != "" {
+		if err := writeAllocProfile(*memProfile); err != nil {
+			return err
+		}
+	}
 	res.print(stdout, "mamori")
 	var base loadResult
 	if *baseline {
@@ -107,6 +114,28 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "BENCH rps=%.0f p99_ms=%.3f baseline_rps=%.0f ratio=%.3f\n", res.rps, ms(res.pct(0.99)), base.rps, ratio)
 	return nil
+}
+
+func writeAllocProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("allocation profile: %w", err)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("allocation profile %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// processCPU returns the CPU time the process has used so far (0 if the
+// system cannot tell).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // bareHandler decodes and validates events as mamori does and answers a
@@ -160,8 +189,12 @@ type loadSpec struct {
 type loadResult struct {
 	requests, events, errors int
 	took                     time.Duration
-	rps, eps                 float64
-	latencies                []time.Duration
+	// cpu is the process's CPU time (user and system, server and clients
+	// alike) during the load: per request, it is steadier than req/s
+	// when other work shares the machine.
+	cpu       time.Duration
+	rps, eps  float64
+	latencies []time.Duration
 }
 
 func (r loadResult) pct(p float64) time.Duration {
@@ -174,8 +207,12 @@ func (r loadResult) pct(p float64) time.Duration {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func (r loadResult) print(w io.Writer, name string) {
-	fmt.Fprintf(w, "%-13s %8.0f req/s %8.0f events/s  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  errors %d  (%d requests in %s)\n",
-		name, r.rps, r.eps, ms(r.pct(0.5)), ms(r.pct(0.9)), ms(r.pct(0.99)), ms(r.pct(0.999)), r.errors, r.requests, r.took.Round(time.Millisecond))
+	cpuPerReq := 0.0
+	if r.requests > 0 {
+		cpuPerReq = float64(r.cpu.Microseconds()) / float64(r.requests)
+	}
+	fmt.Fprintf(w, "%-13s %8.0f req/s %8.0f events/s  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  cpu %.0f µs/req  errors %d  (%d requests in %s)\n",
+		name, r.rps, r.eps, ms(r.pct(0.5)), ms(r.pct(0.9)), ms(r.pct(0.99)), ms(r.pct(0.999)), cpuPerReq, r.errors, r.requests, r.took.Round(time.Millisecond))
 }
 
 // runLoad runs spec.clients closed loops against url. Each client owns
@@ -195,6 +232,7 @@ func runLoad(ctx context.Context, url, key string, spec loadSpec, run string) (l
 	for range spec.max {
 		budget <- struct{}{}
 	}
+	cpuStart := processCPU()
 	start := time.Now()
 	for c := range spec.clients {
 		wg.Add(1)
@@ -249,6 +287,7 @@ func runLoad(ctx context.Context, url, key string, spec loadSpec, run string) (l
 	}
 	wg.Wait()
 	res.took = time.Since(start)
+	res.cpu = processCPU() - cpuStart
 	res.requests = len(res.latencies)
 	slices.Sort(res.latencies)
 	res.rps = float64(res.requests-res.errors) / res.took.Seconds()
