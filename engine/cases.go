@@ -220,7 +220,7 @@ func (e *Engine) record(ctx context.Context, ev mamori.Event) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.await(ctx, ev.ID, f)
+	_, _, err = e.await(ctx, ev.ID, f)
 	return err
 }
 

@@ -22,6 +22,7 @@ type dedup struct {
 type flight struct {
 	done     chan struct{}
 	decision mamori.Decision
+	raw      []byte // decision as stored in the log
 	err      error
 }
 

@@ -113,12 +113,21 @@ func (e *Engine) shardOf(key string) *shard {
 
 // Decide implements mamori.RiskService.
 func (e *Engine) Decide(ctx context.Context, ev mamori.Event) (mamori.Decision, error) {
+	d, _, err := e.DecideJSON(ctx, ev)
+	return d, err
+}
+
+// DecideJSON is Decide that also returns the decision as the JSON stored
+// in the log: the API answers with those bytes, so that an answer is not
+// encoded a second time and a repeat gets the first answer byte for byte.
+// The bytes are shared; callers must not modify them.
+func (e *Engine) DecideJSON(ctx context.Context, ev mamori.Event) (mamori.Decision, []byte, error) {
 	if err := ev.Validate(); err != nil {
-		return mamori.Decision{}, err
+		return mamori.Decision{}, nil, err
 	}
 	f, _, err := e.submit(&eventJob{ev: &ev})
 	if err != nil {
-		return mamori.Decision{}, err
+		return mamori.Decision{}, nil, err
 	}
 	return e.await(ctx, ev.ID, f)
 }
@@ -149,7 +158,7 @@ func (e *Engine) Record(ctx context.Context, evs []mamori.Event) (int, error) {
 		}
 	}
 	for _, w := range waits {
-		if _, err := e.await(ctx, w.id, w.f); err != nil {
+		if _, _, err := e.await(ctx, w.id, w.f); err != nil {
 			return 0, err
 		}
 	}
@@ -210,32 +219,33 @@ func (e *Engine) send(key string, j job) error {
 	return nil
 }
 
-// await waits for an event's flight and returns its decision; a nil flight
-// means the event was on disk already, so the stored decision is read.
-func (e *Engine) await(ctx context.Context, id string, f *flight) (mamori.Decision, error) {
+// await waits for an event's flight and returns its decision, also as
+// JSON; a nil flight means the event was on disk already, so the stored
+// decision is read.
+func (e *Engine) await(ctx context.Context, id string, f *flight) (mamori.Decision, []byte, error) {
 	if f != nil {
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return mamori.Decision{}, ctx.Err()
+			return mamori.Decision{}, nil, ctx.Err()
 		}
 		if f.err != nil {
-			return mamori.Decision{}, f.err
+			return mamori.Decision{}, nil, f.err
 		}
-		return f.decision, nil
+		return f.decision, f.raw, nil
 	}
 	raw, found, err := e.log.Decision(ctx, id)
 	if err != nil {
-		return mamori.Decision{}, err
+		return mamori.Decision{}, nil, err
 	}
 	if !found {
-		return mamori.Decision{}, fmt.Errorf("event %s: recorded but not in the log", id)
+		return mamori.Decision{}, nil, fmt.Errorf("event %s: recorded but not in the log", id)
 	}
 	var d mamori.Decision
 	if err := json.Unmarshal(raw, &d); err != nil {
-		return mamori.Decision{}, fmt.Errorf("decode decision of %s: %w", id, err)
+		return mamori.Decision{}, nil, fmt.Errorf("decode decision of %s: %w", id, err)
 	}
-	return d, nil
+	return d, raw, nil
 }
 
 // Account implements mamori.RiskService.

@@ -202,3 +202,54 @@ func TestAnEngineInMemoryDecidesLikeOneOnDisk(t *testing.T) {
 		t.Fatalf("a repeat in memory was recorded again: %d events", a.EventCount)
 	}
 }
+
+// The API answers /v1/risk with the bytes DecideJSON returns: they must
+// be the decision it returns, encoded, and the same bytes every time the
+// event is sent again, also after a restart.
+func TestDecideJSONIsTheStoredDecision(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	e := open(t, dir, engine.Options{})
+	defer func() { e.Close() }()
+	evs := traffic(60, 6, "j", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	first := map[string][]byte{}
+	for _, ev := range evs {
+		d, raw, err := e.DecideJSON(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(&d)
+		if string(raw) != string(want) {
+			t.Fatalf("%s: bytes %s, decision %s", ev.ID, raw, want)
+		}
+		first[ev.ID] = raw
+	}
+	for _, again := range []struct {
+		name    string
+		restart bool
+	}{
+		{"repeat", false},
+		{"repeat after restart", true},
+	} {
+		t.Run(again.name, func(t *testing.T) {
+			if again.restart {
+				if err := e.Close(); err != nil {
+					t.Fatal(err)
+				}
+				e = open(t, dir, engine.Options{})
+			}
+			for _, ev := range evs {
+				d, raw, err := e.DecideJSON(ctx, ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(raw) != string(first[ev.ID]) {
+					t.Fatalf("%s: %s, first answered %s", ev.ID, raw, first[ev.ID])
+				}
+				if j, _ := json.Marshal(&d); string(j) != string(raw) {
+					t.Fatalf("%s: decision %s, bytes %s", ev.ID, j, raw)
+				}
+			}
+		})
+	}
+}

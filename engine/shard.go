@@ -114,7 +114,7 @@ func (s *shard) apply(j *eventJob) {
 		var decJSON []byte
 		decJSON, err = json.Marshal(&d)
 		if err == nil {
-			j.flight.decision = d
+			j.flight.decision, j.flight.raw = d, decJSON
 			s.e.log.Append(mamori.LogRecord{
 				Seq: seq, ID: ev.ID, Account: key, Type: ev.Type, Time: ev.Time,
 				Event: evJSON, Decision: decJSON,

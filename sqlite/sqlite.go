@@ -46,6 +46,12 @@ type Log struct {
 	reader *sql.DB
 	opts   Options
 
+	// Statements run on every commit or request are prepared once: parsing
+	// the SQL again each time showed up in profiles under load.
+	insert *sql.Stmt
+	byID   *sql.Stmt
+	after  *sql.Stmt
+
 	queue    chan entry
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -89,8 +95,31 @@ func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
 		l.closeDBs()
 		return nil, err
 	}
+	if err := l.prepare(ctx); err != nil {
+		l.closeDBs()
+		return nil, err
+	}
 	go l.commitLoop()
 	return l, nil
+}
+
+func (l *Log) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		db   *sql.DB
+		stmt **sql.Stmt
+		sql  string
+	}{
+		{l.writer, &l.insert, `INSERT INTO events (seq, id, account, type, time, event, decision) VALUES (?, ?, ?, ?, ?, ?, ?)`},
+		{l.reader, &l.byID, `SELECT decision FROM events WHERE id = ?`},
+		{l.reader, &l.after, `SELECT seq, id, account, type, time, event, decision FROM events WHERE seq > ? ORDER BY seq LIMIT ?`},
+	} {
+		stmt, err := p.db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("prepare %q on %s: %w", p.sql, l.path, err)
+		}
+		*p.stmt = stmt
+	}
+	return nil
 }
 
 func (l *Log) migrate(ctx context.Context) error {
@@ -205,11 +234,7 @@ func (l *Log) write(batch []entry) error {
 	if err != nil {
 		return fmt.Errorf("begin commit: %w", err)
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (seq, id, account, type, time, event, decision) VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		tx.Rollback()
-		return fmt.Errorf("prepare append: %w", err)
-	}
+	stmt := tx.StmtContext(ctx, l.insert)
 	defer stmt.Close()
 	for _, e := range batch {
 		r := &e.rec
@@ -232,7 +257,7 @@ func (l *Log) write(batch []entry) error {
 // and whether there is one.
 func (l *Log) Decision(ctx context.Context, id string) ([]byte, bool, error) {
 	var d []byte
-	err := l.reader.QueryRowContext(ctx, `SELECT decision FROM events WHERE id = ?`, id).Scan(&d)
+	err := l.byID.QueryRowContext(ctx, id).Scan(&d)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -259,15 +284,19 @@ func (l *Log) AccountEvents(ctx context.Context, account string, limit int) ([]R
 // Records returns up to limit records with a sequence above after, in
 // sequence order; with types, only records of those event types.
 func (l *Log) Records(ctx context.Context, after uint64, limit int, types ...string) ([]Record, error) {
-	query := `SELECT seq, id, account, type, time, event, decision FROM events WHERE seq > ?`
-	args := []any{int64(after)}
-	if len(types) > 0 {
-		query += ` AND type IN (?` + strings.Repeat(`, ?`, len(types)-1) + `)`
+	var rows *sql.Rows
+	var err error
+	if len(types) == 0 {
+		rows, err = l.after.QueryContext(ctx, int64(after), limit)
+	} else {
+		query := `SELECT seq, id, account, type, time, event, decision FROM events WHERE seq > ?` +
+			` AND type IN (?` + strings.Repeat(`, ?`, len(types)-1) + `) ORDER BY seq LIMIT ?`
+		args := []any{int64(after)}
 		for _, t := range types {
 			args = append(args, t)
 		}
+		rows, err = l.reader.QueryContext(ctx, query, append(args, limit)...)
 	}
-	rows, err := l.reader.QueryContext(ctx, query+` ORDER BY seq LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("read log after %d: %w", after, err)
 	}
@@ -373,6 +402,11 @@ func (l *Log) Close() error {
 }
 
 func (l *Log) closeDBs() error {
+	for _, stmt := range []*sql.Stmt{l.insert, l.byID, l.after} {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}
 	if _, err := l.writer.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		l.writer.Close()
 		l.reader.Close()

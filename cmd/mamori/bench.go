@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mamori-dev/mamori"
@@ -75,6 +76,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	key := fs.String("api-key", envOr("MAMORI_API_KEY", ""), "API key of the --url server")
 	baseline := fs.Bool("baseline", true, "also measure the bare handler")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of mamori's closed loop (server and clients) to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile (see alloc_space) of the process after mamori's closed loop to this file")
 	memoryAccounts := fs.Int("memory-accounts", 0, "instead of the load, load this many accounts in-process and report heap and RSS per account")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
@@ -151,6 +153,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if err != nil {
 		return err
+	}
+	if *memProfile != "" {
+		if err := writeAllocProfile(*memProfile); err != nil {
+			return err
+		}
 	}
 	res.print(stdout, "mamori", fmt.Sprintf("%d clients, closed loop", *clients))
 
@@ -459,8 +466,34 @@ type loadResult struct {
 	requests, events, errors int
 	firstErr                 error
 	took                     time.Duration
-	rps, eps                 float64
-	latencies                []time.Duration // sorted
+	// cpu is the process's CPU time (user and system, server and clients
+	// alike) during the load: per request, it is steadier than req/s
+	// when other work shares the machine.
+	cpu       time.Duration
+	rps, eps  float64
+	latencies []time.Duration // sorted
+}
+
+func writeAllocProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("allocation profile: %w", err)
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("allocation profile %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// processCPU returns the CPU time the process has used so far (0 if the
+// system cannot tell).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // laneResult is what one client measured; merged when the load ends.
@@ -483,8 +516,8 @@ func (r *laneResult) add(lat time.Duration, events int, err error) {
 	r.events += events
 }
 
-func merge(lanes []laneResult, took time.Duration) loadResult {
-	res := loadResult{took: took}
+func merge(lanes []laneResult, took, cpu time.Duration) loadResult {
+	res := loadResult{took: took, cpu: cpu}
 	for _, l := range lanes {
 		res.latencies = append(res.latencies, l.latencies...)
 		res.events += l.events
@@ -510,8 +543,12 @@ func (r loadResult) pct(p float64) time.Duration {
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func (r loadResult) print(w io.Writer, name, how string) {
-	fmt.Fprintf(w, "%-13s %8.0f req/s %8.0f events/s  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  errors %d  (%d requests in %s; %s)\n",
-		name, r.rps, r.eps, ms(r.pct(0.5)), ms(r.pct(0.9)), ms(r.pct(0.99)), ms(r.pct(0.999)), r.errors, r.requests, r.took.Round(time.Millisecond), how)
+	cpuPerReq := 0.0
+	if r.requests > 0 {
+		cpuPerReq = float64(r.cpu.Microseconds()) / float64(r.requests)
+	}
+	fmt.Fprintf(w, "%-13s %8.0f req/s %8.0f events/s  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  cpu %.0f µs/req  errors %d  (%d requests in %s; %s)\n",
+		name, r.rps, r.eps, ms(r.pct(0.5)), ms(r.pct(0.9)), ms(r.pct(0.99)), ms(r.pct(0.999)), cpuPerReq, r.errors, r.requests, r.took.Round(time.Millisecond), how)
 	if r.firstErr != nil {
 		fmt.Fprintf(w, "%-13s first error: %v\n", "", r.firstErr)
 	}
@@ -537,6 +574,7 @@ func runClosed(ctx context.Context, t *target, w *workload, spec closedSpec) (lo
 		wg   sync.WaitGroup
 		fail = make(chan error, len(lanes))
 	)
+	cpuStart := processCPU()
 	start := time.Now()
 	for i, idx := range lanes {
 		wg.Go(func() {
@@ -567,7 +605,7 @@ func runClosed(ctx context.Context, t *target, w *workload, spec closedSpec) (lo
 	if err := ctx.Err(); err != nil {
 		return loadResult{}, fmt.Errorf("closed loop: %w", err)
 	}
-	return merge(results, took), nil
+	return merge(results, took, processCPU()-cpuStart), nil
 }
 
 type pacedSpec struct {
@@ -592,6 +630,7 @@ func runPaced(ctx context.Context, t *target, w *workload, spec pacedSpec) (load
 		fail = make(chan error, len(lanes))
 	)
 	// Every client is waiting for its first slot before the first is due.
+	cpuStart := processCPU()
 	start := time.Now().Add(20 * time.Millisecond)
 	for i, idx := range lanes {
 		wg.Go(func() {
@@ -627,5 +666,5 @@ func runPaced(ctx context.Context, t *target, w *workload, spec pacedSpec) (load
 	if err := ctx.Err(); err != nil {
 		return loadResult{}, fmt.Errorf("paced loop: %w", err)
 	}
-	return merge(results, took), nil
+	return merge(results, took, processCPU()-cpuStart), nil
 }
