@@ -35,11 +35,13 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	baseline := fs.Bool("baseline", true, "also measure the bare handler")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the mamori load (server and clients) to this file")
 	memoryAccounts := fs.Int("memory-accounts", 0, "instead of the load, load this many accounts in-process and report heap and RSS per account")
+	memorySim := fs.Int("memory-sim-accounts", 3000, "with --memory-accounts, also report the accounts of a simulated world of this many after its history (0: none)")
+	memProfile := fs.String("memprofile", "", "with --memory-accounts, write a heap profile of the loaded accounts to this file")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
 	}
 	if *memoryAccounts > 0 {
-		return memoryReport(ctx, *memoryAccounts, stdout)
+		return memoryReport(ctx, memoryOptions{accounts: *memoryAccounts, simAccounts: *memorySim, heapProfile: *memProfile}, stdout)
 	}
 	load := loadSpec{clients: *clients, duration: *duration, max: *maxRequests, path: *path, batch: max(*batch, 1), accounts: *accounts}
 
