@@ -15,6 +15,7 @@ type shard struct {
 	e        *Engine
 	jobs     chan job
 	accounts map[string]*risk.State
+	strings  *interner
 }
 
 // job is one thing a shard does; exactly one of its parts is set.
@@ -96,6 +97,7 @@ func (s *shard) apply(j *eventJob) {
 		ev.Time = st.LastTime
 	}
 	in := risk.NewInput(ev, s.e.seq.Add(1), s.e.opts.Networks)
+	in.Intern(s.strings.intern)
 	in.Playbook = s.e.opts.Playbook
 	s.e.crowd.view(in)
 	d := risk.Decide(st, in)

@@ -181,7 +181,9 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 				return stats, fmt.Errorf("decode snapshot: %w", err)
 			}
 			for key, st := range accounts {
-				e.shardOf(key).accounts[key] = st
+				sh := e.shardOf(key)
+				st.Intern(sh.strings.intern)
+				sh.accounts[key] = st
 			}
 		}
 		if len(snap.Crowd) > 0 {
@@ -207,7 +209,8 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 	err = e.log.Replay(ctx, stats.snapshotSeq, func(r mamori.LogRecord) error {
 		last = r.Seq
 		e.dedup.filter.AddString(r.ID)
-		accounts := e.shardOf(r.Account).accounts
+		sh := e.shardOf(r.Account)
+		accounts := sh.accounts
 		st := accounts[r.Account]
 		if st != nil && st.LastSeq >= r.Seq {
 			return nil
@@ -225,6 +228,10 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 			accounts[r.Account] = st
 		}
 		in := risk.NewInput(&ev, r.Seq, e.opts.Networks)
+		in.Intern(sh.strings.intern)
+		for i, a := range d.Actions {
+			d.Actions[i] = mamori.Action(sh.strings.intern(string(a)))
+		}
 		risk.Apply(st, in, &d)
 		e.crowd.observe(in, &d)
 		stats.replayed++
