@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/mamori-dev/mamori"
@@ -25,8 +26,9 @@ const (
 	snapshotFile = "state.snapshot"
 	// snapshotVersion changes when the account state gains what an older
 	// snapshot cannot hold (messages came in version 2): a restart then
-	// replays the whole log.
-	snapshotVersion = 2
+	// replays the whole log. Version 3 holds the cross-account counters
+	// as pairs of who and when; version 2, still read, as two lists.
+	snapshotVersion = 3
 )
 
 type snapshot struct {
@@ -187,8 +189,8 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 			}
 		}
 		if len(snap.Crowd) > 0 {
-			if err := gob.NewDecoder(bytes.NewReader(snap.Crowd)).Decode(&e.crowd.c); err != nil {
-				return stats, fmt.Errorf("decode snapshot crowd: %w", err)
+			if err := decodeCrowd(snap.Version, snap.Crowd, &e.crowd.c); err != nil {
+				return stats, err
 			}
 		}
 		filter = &bloom.BloomFilter{}
@@ -233,7 +235,7 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 			d.Actions[i] = mamori.Action(sh.strings.intern(string(a)))
 		}
 		risk.Apply(st, in, &d)
-		e.crowd.observe(in, &d)
+		e.crowd.observe(in, &d, routeKey(st, &ev))
 		stats.replayed++
 		return nil
 	})
@@ -262,8 +264,70 @@ func readSnapshot(path string) (*snapshot, error) {
 	if err := gob.NewDecoder(f).Decode(&snap); err != nil {
 		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
-	if snap.Version != snapshotVersion {
-		return nil, fmt.Errorf("snapshot %s has version %d, want %d", path, snap.Version, snapshotVersion)
+	if snap.Version != snapshotVersion && snap.Version != 2 {
+		return nil, fmt.Errorf("snapshot %s has version %d, want 2 or %d", path, snap.Version, snapshotVersion)
 	}
 	return &snap, nil
+}
+
+// crowdStateV2 is the crowd as a snapshot of version 2 holds it.
+type crowdStateV2 struct {
+	IPFails     map[string]*recentV2
+	PrefixFails map[string]*recentV2
+	Recipients  map[string]*recentV2
+	Devices     map[string]*recentV2
+	ASNs        map[string]float64
+	Countries   map[string]float64
+	Browsers    map[string]float64
+	SignIns     float64
+	Now         time.Time
+	Touched     int
+}
+
+type recentV2 struct {
+	Who  []string
+	When []time.Time
+}
+
+// decodeCrowd decodes the crowd of a snapshot of the given version.
+func decodeCrowd(version int, blob []byte, c *crowdState) error {
+	if version != 2 {
+		if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(c); err != nil {
+			return fmt.Errorf("decode snapshot crowd: %w", err)
+		}
+		return nil
+	}
+	var old crowdStateV2
+	if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&old); err != nil {
+		return fmt.Errorf("decode snapshot crowd (version 2): %w", err)
+	}
+	convert := func(m map[string]*recentV2) map[string]recent {
+		out := make(map[string]recent, len(m))
+		for k, r := range m {
+			if r == nil || len(r.Who) != len(r.When) || len(r.When) == 0 {
+				continue
+			}
+			out[k] = make(recent, len(r.When))
+			for i := range r.When {
+				out[k][i] = sighting{Who: r.Who[i], When: r.When[i]}
+			}
+		}
+		return out
+	}
+	*c = crowdState{
+		IPFails: convert(old.IPFails), PrefixFails: convert(old.PrefixFails),
+		Recipients: convert(old.Recipients), Devices: convert(old.Devices),
+		ASNs: orEmpty(old.ASNs), Countries: orEmpty(old.Countries), Browsers: orEmpty(old.Browsers),
+		SignIns: old.SignIns, Now: old.Now, Touched: old.Touched,
+	}
+	return nil
+}
+
+// orEmpty returns m, or an empty map where gob, which leaves empty maps
+// out, left it nil.
+func orEmpty(m map[string]float64) map[string]float64 {
+	if m == nil {
+		return map[string]float64{}
+	}
+	return m
 }
