@@ -179,6 +179,19 @@ func (c *crowd) add(m map[string]recent, key, who string, t time.Time) {
 	}
 }
 
+// shareIDs replaces the accounts the counters name with the copies id
+// returns: decoded from a snapshot, each sighting has its own copy of
+// the account id, where the account's state has one already.
+func (c *crowd) shareIDs(id func(string) string) {
+	for _, m := range []map[string]recent{c.c.IPFails, c.c.PrefixFails, c.c.Recipients, c.c.Devices} {
+		for _, r := range m {
+			for i := range r {
+				r[i].Who = id(r[i].Who)
+			}
+		}
+	}
+}
+
 // sweep drops keys whose latest entry is older than any window.
 func (c *crowd) sweep() {
 	for _, m := range []map[string]recent{c.c.IPFails, c.c.PrefixFails, c.c.Recipients, c.c.Devices} {

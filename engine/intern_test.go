@@ -68,6 +68,12 @@ func TestAccountsShareTheirCommonStrings(t *testing.T) {
 		if a == nil || b == nil {
 			t.Fatalf("%s: accounts missing", when)
 		}
+		for _, st := range []*risk.State{a, b} {
+			seen := e.crowd.c.Devices[st.Sessions[0].DeviceID]
+			if len(seen) == 0 || unsafe.StringData(seen[0].Who) != unsafe.StringData(st.AccountID) {
+				t.Errorf("%s: the counters keep their own copy of the id of %s", when, st.AccountID)
+			}
+		}
 		sa, sb := sharedStrings(a), sharedStrings(b)
 		for name, x := range sa {
 			y := sb[name]

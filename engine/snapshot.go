@@ -185,6 +185,9 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 			for key, st := range accounts {
 				sh := e.shardOf(key)
 				st.Intern(sh.strings.intern)
+				if key == st.AccountID {
+					key = st.AccountID // one copy of the id for the map and the state
+				}
 				sh.accounts[key] = st
 			}
 		}
@@ -192,6 +195,12 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 			if err := decodeCrowd(snap.Version, snap.Crowd, &e.crowd.c); err != nil {
 				return stats, err
 			}
+			e.crowd.shareIDs(func(who string) string {
+				if st := e.shardOf(who).accounts[who]; st != nil && st.AccountID == who {
+					return st.AccountID
+				}
+				return who
+			})
 		}
 		filter = &bloom.BloomFilter{}
 		if _, err := filter.ReadFrom(bytes.NewReader(snap.Filter)); err != nil {
