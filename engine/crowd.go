@@ -22,10 +22,10 @@ type crowd struct {
 
 // crowdState is the part of the crowd a snapshot holds.
 type crowdState struct {
-	IPFails     map[string]*recent
-	PrefixFails map[string]*recent
-	Recipients  map[string]*recent
-	Devices     map[string]*recent
+	IPFails     map[string]recent
+	PrefixFails map[string]recent
+	Recipients  map[string]recent
+	Devices     map[string]recent
 	ASNs        map[string]float64 // decayed counts of verified sign-ins
 	Countries   map[string]float64
 	Browsers    map[string]float64
@@ -41,16 +41,21 @@ const (
 	maxKeys         = 200_000 // new keys between sweeps of stale ones
 )
 
-// recent holds the latest (who, when) pairs of one key.
-type recent struct {
-	Who  []string
-	When []time.Time
+// recent holds the latest sightings of one key, oldest first: one slice
+// of pairs rather than a slice each of who and when, as one array costs
+// less than two, and a key is most often seen once.
+type recent []sighting
+
+// sighting is one account (who) seen with a key, and when.
+type sighting struct {
+	Who  string
+	When time.Time
 }
 
 func newCrowd() *crowd {
 	return &crowd{c: crowdState{
-		IPFails: map[string]*recent{}, PrefixFails: map[string]*recent{},
-		Recipients: map[string]*recent{}, Devices: map[string]*recent{},
+		IPFails: map[string]recent{}, PrefixFails: map[string]recent{},
+		Recipients: map[string]recent{}, Devices: map[string]recent{},
 		ASNs: map[string]float64{}, Countries: map[string]float64{}, Browsers: map[string]float64{},
 	}}
 }
@@ -82,10 +87,10 @@ func (c *crowd) view(in *risk.Input) {
 	}
 }
 
-// observe records the event and its decision.
-func (c *crowd) observe(in *risk.Input, d *mamori.Decision) {
+// observe records the event and its decision; who is the event's route
+// key, as the account's state holds it, so that the crowd shares it.
+func (c *crowd) observe(in *risk.Input, d *mamori.Decision, who string) {
 	ev := in.Event
-	who := ev.RouteKey()
 	t := ev.Time
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -147,21 +152,23 @@ func (c *crowd) countSignIn(in *risk.Input) {
 	}
 }
 
-func (c *crowd) add(m map[string]*recent, key, who string, t time.Time) {
+func (c *crowd) add(m map[string]recent, key, who string, t time.Time) {
 	if key == "" {
 		return
 	}
-	r := m[key]
-	fresh := r == nil
-	if fresh {
-		r = &recent{}
-		m[key] = r
+	r, found := m[key]
+	fresh := !found
+	switch {
+	case len(r) >= maxRecent:
+		r = append(r[:0], r[1:]...)
+	case len(r) == cap(r):
+		// Grown by a quarter, not doubled: most keys stay small, and
+		// a doubled array keeps its spare room for good.
+		grown := make(recent, len(r), len(r)+1+len(r)/4)
+		copy(grown, r)
+		r = grown
 	}
-	if len(r.When) >= maxRecent {
-		r.Who, r.When = r.Who[1:], r.When[1:]
-	}
-	r.Who = append(r.Who, who)
-	r.When = append(r.When, t)
+	m[key] = append(r, sighting{Who: who, When: t})
 	// Sweep only once the new key holds its entry: a sweep looks at every
 	// key's latest entry.
 	if fresh {
@@ -172,11 +179,24 @@ func (c *crowd) add(m map[string]*recent, key, who string, t time.Time) {
 	}
 }
 
+// shareIDs replaces the accounts the counters name with the copies id
+// returns: decoded from a snapshot, each sighting has its own copy of
+// the account id, where the account's state has one already.
+func (c *crowd) shareIDs(id func(string) string) {
+	for _, m := range []map[string]recent{c.c.IPFails, c.c.PrefixFails, c.c.Recipients, c.c.Devices} {
+		for _, r := range m {
+			for i := range r {
+				r[i].Who = id(r[i].Who)
+			}
+		}
+	}
+}
+
 // sweep drops keys whose latest entry is older than any window.
 func (c *crowd) sweep() {
-	for _, m := range []map[string]*recent{c.c.IPFails, c.c.PrefixFails, c.c.Recipients, c.c.Devices} {
+	for _, m := range []map[string]recent{c.c.IPFails, c.c.PrefixFails, c.c.Recipients, c.c.Devices} {
 		for k, r := range m {
-			if c.c.Now.Sub(r.When[len(r.When)-1]) > recipientWindow {
+			if c.c.Now.Sub(r[len(r)-1].When) > recipientWindow {
 				delete(m, k)
 			}
 		}
@@ -185,18 +205,15 @@ func (c *crowd) sweep() {
 
 // count returns how many entries fall at or after since, and how many
 // distinct others than self made them.
-func (r *recent) count(since time.Time, self string) (int, int) {
-	if r == nil {
-		return 0, 0
-	}
+func (r recent) count(since time.Time, self string) (int, int) {
 	n := 0
 	var others []string
-	for i, t := range r.When {
-		if t.Before(since) {
+	for _, s := range r {
+		if s.When.Before(since) {
 			continue
 		}
 		n++
-		if w := r.Who[i]; w != self && !contains(others, w) {
+		if w := s.Who; w != self && !contains(others, w) {
 			others = append(others, w)
 		}
 	}

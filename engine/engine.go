@@ -91,7 +91,7 @@ func Open(ctx context.Context, log mamori.EventLog, dir string, opts Options) (*
 		crowd: newCrowd(), calendar: bizday.New()}
 	e.shards = make([]*shard, opts.Shards)
 	for i := range e.shards {
-		e.shards[i] = &shard{e: e, jobs: make(chan job, 1024), accounts: make(map[string]*risk.State)}
+		e.shards[i] = &shard{e: e, jobs: make(chan job, 1024), accounts: make(map[string]*risk.State), strings: newInterner()}
 	}
 	start := time.Now()
 	stats, err := e.restore(ctx)

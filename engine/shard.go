@@ -15,6 +15,7 @@ type shard struct {
 	e        *Engine
 	jobs     chan job
 	accounts map[string]*risk.State
+	strings  *interner
 }
 
 // job is one thing a shard does; exactly one of its parts is set.
@@ -96,6 +97,7 @@ func (s *shard) apply(j *eventJob) {
 		ev.Time = st.LastTime
 	}
 	in := risk.NewInput(ev, s.e.seq.Add(1), s.e.opts.Networks)
+	in.Intern(s.strings.intern)
 	in.Playbook = s.e.opts.Playbook
 	s.e.crowd.view(in)
 	d := risk.Decide(st, in)
@@ -103,7 +105,7 @@ func (s *shard) apply(j *eventJob) {
 		d.Decision, d.Actions, d.CaseID = mamori.Allow, []mamori.Action{}, ""
 	}
 	risk.Apply(st, in, &d)
-	s.e.crowd.observe(in, &d)
+	s.e.crowd.observe(in, &d, routeKey(st, ev))
 	if d.CaseID != "" {
 		s.e.cases.add(d.CaseID, key)
 	}
@@ -132,4 +134,14 @@ func (s *shard) apply(j *eventJob) {
 	err = fmt.Errorf("encode event %s: %w", ev.ID, err)
 	s.e.fail(err)
 	s.e.dedup.finish(ev.ID, j.flight, err)
+}
+
+// routeKey is the event's route key, as the account's state holds it
+// when it is the account id: the copy every event decoded brings with it
+// is then not kept.
+func routeKey(st *risk.State, ev *mamori.Event) string {
+	if ev.AccountID != "" && ev.AccountID == st.AccountID {
+		return st.AccountID
+	}
+	return ev.RouteKey()
 }

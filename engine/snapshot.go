@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/mamori-dev/mamori"
@@ -25,8 +26,9 @@ const (
 	snapshotFile = "state.snapshot"
 	// snapshotVersion changes when the account state gains what an older
 	// snapshot cannot hold (messages came in version 2): a restart then
-	// replays the whole log.
-	snapshotVersion = 2
+	// replays the whole log. Version 3 holds the cross-account counters
+	// as pairs of who and when; version 2, still read, as two lists.
+	snapshotVersion = 3
 )
 
 type snapshot struct {
@@ -40,8 +42,13 @@ type snapshot struct {
 }
 
 // Snapshot writes the state of every account to the data directory. It
-// returns at once if a snapshot is already being taken.
+// returns at once if a snapshot is already being taken, or if the engine
+// has no data directory (encoding every account for nothing would stall
+// the shards).
 func (e *Engine) Snapshot(ctx context.Context) error {
+	if e.dir == "" {
+		return nil
+	}
 	if !e.snapshotting.TryLock() {
 		return nil
 	}
@@ -176,13 +183,24 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 				return stats, fmt.Errorf("decode snapshot: %w", err)
 			}
 			for key, st := range accounts {
-				e.shardOf(key).accounts[key] = st
+				sh := e.shardOf(key)
+				st.Intern(sh.strings.intern)
+				if key == st.AccountID {
+					key = st.AccountID // one copy of the id for the map and the state
+				}
+				sh.accounts[key] = st
 			}
 		}
 		if len(snap.Crowd) > 0 {
-			if err := gob.NewDecoder(bytes.NewReader(snap.Crowd)).Decode(&e.crowd.c); err != nil {
-				return stats, fmt.Errorf("decode snapshot crowd: %w", err)
+			if err := decodeCrowd(snap.Version, snap.Crowd, &e.crowd.c); err != nil {
+				return stats, err
 			}
+			e.crowd.shareIDs(func(who string) string {
+				if st := e.shardOf(who).accounts[who]; st != nil && st.AccountID == who {
+					return st.AccountID
+				}
+				return who
+			})
 		}
 		filter = &bloom.BloomFilter{}
 		if _, err := filter.ReadFrom(bytes.NewReader(snap.Filter)); err != nil {
@@ -202,7 +220,8 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 	err = e.log.Replay(ctx, stats.snapshotSeq, func(r mamori.LogRecord) error {
 		last = r.Seq
 		e.dedup.filter.AddString(r.ID)
-		accounts := e.shardOf(r.Account).accounts
+		sh := e.shardOf(r.Account)
+		accounts := sh.accounts
 		st := accounts[r.Account]
 		if st != nil && st.LastSeq >= r.Seq {
 			return nil
@@ -220,8 +239,12 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 			accounts[r.Account] = st
 		}
 		in := risk.NewInput(&ev, r.Seq, e.opts.Networks)
+		in.Intern(sh.strings.intern)
+		for i, a := range d.Actions {
+			d.Actions[i] = mamori.Action(sh.strings.intern(string(a)))
+		}
 		risk.Apply(st, in, &d)
-		e.crowd.observe(in, &d)
+		e.crowd.observe(in, &d, routeKey(st, &ev))
 		stats.replayed++
 		return nil
 	})
@@ -250,8 +273,70 @@ func readSnapshot(path string) (*snapshot, error) {
 	if err := gob.NewDecoder(f).Decode(&snap); err != nil {
 		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
-	if snap.Version != snapshotVersion {
-		return nil, fmt.Errorf("snapshot %s has version %d, want %d", path, snap.Version, snapshotVersion)
+	if snap.Version != snapshotVersion && snap.Version != 2 {
+		return nil, fmt.Errorf("snapshot %s has version %d, want 2 or %d", path, snap.Version, snapshotVersion)
 	}
 	return &snap, nil
+}
+
+// crowdStateV2 is the crowd as a snapshot of version 2 holds it.
+type crowdStateV2 struct {
+	IPFails     map[string]*recentV2
+	PrefixFails map[string]*recentV2
+	Recipients  map[string]*recentV2
+	Devices     map[string]*recentV2
+	ASNs        map[string]float64
+	Countries   map[string]float64
+	Browsers    map[string]float64
+	SignIns     float64
+	Now         time.Time
+	Touched     int
+}
+
+type recentV2 struct {
+	Who  []string
+	When []time.Time
+}
+
+// decodeCrowd decodes the crowd of a snapshot of the given version.
+func decodeCrowd(version int, blob []byte, c *crowdState) error {
+	if version != 2 {
+		if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(c); err != nil {
+			return fmt.Errorf("decode snapshot crowd: %w", err)
+		}
+		return nil
+	}
+	var old crowdStateV2
+	if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&old); err != nil {
+		return fmt.Errorf("decode snapshot crowd (version 2): %w", err)
+	}
+	convert := func(m map[string]*recentV2) map[string]recent {
+		out := make(map[string]recent, len(m))
+		for k, r := range m {
+			if r == nil || len(r.Who) != len(r.When) || len(r.When) == 0 {
+				continue
+			}
+			out[k] = make(recent, len(r.When))
+			for i := range r.When {
+				out[k][i] = sighting{Who: r.Who[i], When: r.When[i]}
+			}
+		}
+		return out
+	}
+	*c = crowdState{
+		IPFails: convert(old.IPFails), PrefixFails: convert(old.PrefixFails),
+		Recipients: convert(old.Recipients), Devices: convert(old.Devices),
+		ASNs: orEmpty(old.ASNs), Countries: orEmpty(old.Countries), Browsers: orEmpty(old.Browsers),
+		SignIns: old.SignIns, Now: old.Now, Touched: old.Touched,
+	}
+	return nil
+}
+
+// orEmpty returns m, or an empty map where gob, which leaves empty maps
+// out, left it nil.
+func orEmpty(m map[string]float64) map[string]float64 {
+	if m == nil {
+		return map[string]float64{}
+	}
+	return m
 }

@@ -62,7 +62,7 @@ func Apply(st *State, in *Input, d *mamori.Decision) {
 	}
 	for _, a := range d.Actions {
 		applyAction(st, ev, a)
-		st.Actions = append(st.Actions, mamori.ActionTaken{Action: a, Time: ev.Time, EventID: ev.ID, CaseID: d.CaseID})
+		st.Actions = appendTight(st.Actions, mamori.ActionTaken{Action: a, Time: ev.Time, EventID: ev.ID, CaseID: d.CaseID})
 	}
 	if len(st.Actions) > maxActions {
 		st.Actions = append(st.Actions[:0], st.Actions[len(st.Actions)-maxActions:]...)
@@ -103,10 +103,10 @@ func applyEvent(st *State, in *Input, d *mamori.Decision) {
 			st.learn(in)
 		}
 	case mamori.LoginFailed:
-		st.Failures = append(st.Failures, ev.Time)
-		if len(st.Failures) > maxFailures {
-			st.Failures = st.Failures[len(st.Failures)-maxFailures:]
+		if len(st.Failures) >= maxFailures {
+			st.Failures = append(st.Failures[:0], st.Failures[len(st.Failures)-maxFailures+1:]...)
 		}
+		st.Failures = appendTight(st.Failures, ev.Time)
 	case mamori.ChallengeSucceeded:
 		if s != nil && d.Decision == mamori.Allow {
 			// A met step-up is evidence for the owner, but one-time codes
@@ -136,7 +136,7 @@ func applyEvent(st *State, in *Input, d *mamori.Decision) {
 		st.EmailChanged = ev.Time
 	case mamori.DeviceTrusted:
 		if d.Decision == mamori.Allow && ev.Context.DeviceID != "" && !st.trusted(ev.Context.DeviceID) {
-			st.Trusted = append(st.Trusted, mamori.TrustedDevice{DeviceID: ev.Context.DeviceID, Since: ev.Time})
+			st.Trusted = appendTight(st.Trusted, mamori.TrustedDevice{DeviceID: ev.Context.DeviceID, Since: ev.Time})
 		}
 	case mamori.DeviceUntrusted:
 		st.Trusted = removeTrusted(st.Trusted, ev.Context.DeviceID)
@@ -210,7 +210,7 @@ func (st *State) addSession(in *Input, noSignIn bool) *Session {
 	if len(st.Sessions) >= MaxSessions {
 		st.Sessions = append(st.Sessions[:0], st.Sessions[1:]...)
 	}
-	st.Sessions = append(st.Sessions, Session{
+	st.Sessions = appendTight(st.Sessions, Session{
 		ID: ev.SessionID, DeviceID: ev.Context.DeviceID, IP: ev.Context.IP,
 		UserAgent: ev.Context.UserAgent, Started: ev.Time, LastSeen: ev.Time,
 		NoSignIn: noSignIn, Verified: true,
@@ -243,10 +243,10 @@ func (st *State) recordChange(in *Input, s *Session) {
 	c := Change{Time: ev.Time, Type: ev.Type,
 		NewDevice: (s != nil && s.NewDevice) || (dev != nil && ev.Time.Sub(dev.First) < 24*time.Hour && st.SignIns > dev.Count)}
 	if st.Created.IsZero() || ev.Time.Sub(st.Created) > 24*time.Hour {
-		st.Changes = append(st.Changes, c)
-		if len(st.Changes) > maxChanges {
-			st.Changes = st.Changes[len(st.Changes)-maxChanges:]
+		if len(st.Changes) >= maxChanges {
+			st.Changes = append(st.Changes[:0], st.Changes[len(st.Changes)-maxChanges+1:]...)
 		}
+		st.Changes = appendTight(st.Changes, c)
 	}
 	if s != nil {
 		switch ev.Type {
@@ -271,6 +271,9 @@ func (st *State) addOrder(ev *mamori.Event, d *mamori.Decision, s *Session) {
 		Status: OrderPlacedStatus, Score: d.Score,
 		Risky: s != nil && (s.SignInRisk >= riskySessionAt || s.NoSignIn),
 	}
+	if s != nil {
+		o.SessionID = s.ID // the session's copy: the event's would be kept apart
+	}
 	if p.Delivery != nil {
 		o.Recipient = p.Delivery.RecipientEmail
 	}
@@ -283,7 +286,7 @@ func (st *State) addOrder(ev *mamori.Event, d *mamori.Decision, s *Session) {
 	if len(st.Orders) >= maxOrders {
 		st.Orders = append(st.Orders[:0], st.Orders[1:]...)
 	}
-	st.Orders = append(st.Orders, o)
+	st.Orders = appendTight(st.Orders, o)
 	if d.Decision == mamori.Deny {
 		return
 	}
@@ -309,7 +312,7 @@ func joinCase(st *State, ev *mamori.Event, d *mamori.Decision) {
 		if len(d.Reasons) > 0 {
 			reason = d.Reasons[0].Code
 		}
-		st.Cases = append(st.Cases, mamori.Case{
+		st.Cases = appendTight(st.Cases, mamori.Case{
 			ID: d.CaseID, AccountID: st.AccountID, Status: mamori.CaseOpen,
 			Opened: ev.Time, Reason: reason,
 			History: []mamori.CaseChange{{Status: mamori.CaseOpen, By: "mamori", At: ev.Time}},
@@ -420,7 +423,7 @@ func appendBounded(list []string, v string) []string {
 	if v == "" || len(list) >= 8 {
 		return list
 	}
-	return append(list, v)
+	return appendTight(list, v)
 }
 
 func forgetKey(list []Seen, key string) []Seen {

@@ -9,22 +9,26 @@ import (
 	"github.com/mamori-dev/mamori/risk"
 )
 
-// BenchmarkDecide times one decision, and the state change after it, for
-// each kind of event on an account with a month of history.
-//
-//	go test ./risk -run '^$' -bench Decide -benchmem
-func BenchmarkDecide(b *testing.B) {
-	p := newPure(b)
+// decideCase is one kind of event decided on an account with a month of
+// history.
+type decideCase struct {
+	name string
+	in   *risk.Input
+}
+
+// decideCases returns the account with a month of history and a live
+// session, and one event of each kind to decide on it.
+func decideCases(tb testing.TB) (*pure, *risk.State, []decideCase) {
+	p := newPure(tb)
 	if _, err := p.Record(context.Background(), history()); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	live := signIn("s-live", home, 0)
 	live.ID, live.AccountID = "live", "a-1"
 	if d, err := p.Decide(context.Background(), live); err != nil || d.Decision != mamori.Allow {
-		b.Fatalf("live session: %v %+v", err, d)
+		tb.Fatalf("live session: %v %+v", err, d)
 	}
-	warm := p.states["a-1"]
-	cases := []struct {
+	events := []struct {
 		name string
 		ev   mamori.Event
 	}{
@@ -35,27 +39,47 @@ func BenchmarkDecide(b *testing.B) {
 		{"email-changed", mamori.Event{Type: mamori.EmailChanged, Time: at(3), SessionID: "s-live", Context: home,
 			Properties: mamori.Properties{NewEmail: "new@example.jp"}}},
 	}
+	var cases []decideCase
+	for _, e := range events {
+		ev := e.ev
+		ev.ID, ev.AccountID = "bench", "a-1"
+		cases = append(cases, decideCase{e.name, risk.NewInput(&ev, 1000, p.nets)})
+	}
+	return p, p.states["a-1"], cases
+}
+
+// BenchmarkDecide times one decision, and the state change after it, for
+// each kind of event on an account with a month of history.
+//
+//	go test ./risk -run '^$' -bench Decide -benchmem
+func BenchmarkDecide(b *testing.B) {
+	p, warm, cases := decideCases(b)
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			ev := c.ev
-			ev.ID, ev.AccountID = "bench", "a-1"
-			in := risk.NewInput(&ev, 1000, p.nets)
 			b.ReportAllocs()
 			for b.Loop() {
-				d := risk.Decide(warm, in)
+				d := risk.Decide(warm, c.in)
 				_ = d
 			}
 		})
 	}
 	b.Run("enrich-decide-apply-activity", func(b *testing.B) {
-		ev := mamori.Event{ID: "bench", AccountID: "a-1", Type: mamori.SessionActivity, Time: at(5), SessionID: "s-live", Context: home}
+		ev := activityEvent()
 		b.ReportAllocs()
 		for b.Loop() {
-			in := risk.NewInput(&ev, 1000, p.nets)
-			d := risk.Decide(warm, in)
-			risk.Apply(warm, in, &d)
+			enrichDecideApply(p, warm, &ev)
 		}
 	})
+}
+
+func activityEvent() mamori.Event {
+	return mamori.Event{ID: "bench", AccountID: "a-1", Type: mamori.SessionActivity, Time: at(5), SessionID: "s-live", Context: home}
+}
+
+func enrichDecideApply(p *pure, st *risk.State, ev *mamori.Event) {
+	in := risk.NewInput(ev, 1000, p.nets)
+	d := risk.Decide(st, in)
+	risk.Apply(st, in, &d)
 }
 
 // BenchmarkReplay applies a decided stream of events to fresh account

@@ -2,7 +2,6 @@ package risk
 
 import (
 	"math"
-	"slices"
 	"strconv"
 	"time"
 
@@ -239,18 +238,23 @@ func score(fs []factor) float64 {
 }
 
 func reasons(fs []factor) []mamori.Reason {
-	sorted := slices.Clone(fs)
-	slices.SortStableFunc(sorted, func(a, b factor) int {
-		switch {
-		case a.weight > b.weight:
-			return -1
-		case a.weight < b.weight:
-			return 1
+	// Heaviest first, ties in the order found: an insertion sort of
+	// indices, which stay on the stack for the few factors a decision
+	// has, where a sorted copy of the factors would be one more
+	// allocation per decision.
+	var buf [16]int
+	order := buf[:0]
+	for i := range fs {
+		j := len(order)
+		order = append(order, i)
+		for ; j > 0 && fs[order[j-1]].weight < fs[i].weight; j-- {
+			order[j] = order[j-1]
 		}
-		return 0
-	})
-	out := make([]mamori.Reason, 0, len(sorted))
-	for _, f := range sorted {
+		order[j] = i
+	}
+	out := make([]mamori.Reason, 0, len(fs))
+	for _, i := range order {
+		f := fs[i]
 		msg := reasonText[f.code]
 		if f.detail != "" {
 			msg += " (" + f.detail + ")"

@@ -27,6 +27,14 @@ type Input struct {
 	// Playbook says which actions go with which situation (nil: the
 	// built-in one).
 	Playbook *Playbook
+
+	// The keys are built once, not at every look-up: Decide asks for
+	// them several times, and the state keeps them. Each remembers what
+	// it was built from, so that a changed Network or Agent is noticed.
+	asnKey     string
+	asnKeyOf   uint32
+	browserKey string
+	browserOf  [2]string // Agent.Browser, Agent.OS
 }
 
 // NewInput enriches an event. nets may be nil (no network data).
@@ -42,23 +50,56 @@ func NewInput(ev *mamori.Event, seq uint64, nets *enrich.Networks) *Input {
 	if ev.Context.UserAgent != "" {
 		in.Agent = enrich.ParseUserAgent(ev.Context.UserAgent)
 	}
+	in.asnKey, in.asnKeyOf = asnKey(in.Network.ASN), in.Network.ASN
+	in.browserKey, in.browserOf = browserKey(in.Agent), [2]string{in.Agent.Browser, in.Agent.OS}
 	return in
 }
 
 // ASNKey names the event's network for "seen before" lists ("" if none).
 func (in *Input) ASNKey() string {
-	if in.Network.ASN == 0 {
-		return ""
+	if in.asnKeyOf != in.Network.ASN || (in.asnKey == "" && in.Network.ASN != 0) {
+		return asnKey(in.Network.ASN)
 	}
-	return "AS" + strconv.FormatUint(uint64(in.Network.ASN), 10)
+	return in.asnKey
 }
 
 // BrowserKey names the event's browser family and OS ("" if unknown).
 func (in *Input) BrowserKey() string {
-	if in.Agent.Browser == "" && in.Agent.OS == "" {
+	if in.browserOf != [2]string{in.Agent.Browser, in.Agent.OS} ||
+		(in.browserKey == "" && (in.Agent.Browser != "" || in.Agent.OS != "")) {
+		return browserKey(in.Agent)
+	}
+	return in.browserKey
+}
+
+func asnKey(asn uint32) string {
+	if asn == 0 {
 		return ""
 	}
-	return in.Agent.Browser + "/" + in.Agent.OS
+	var buf [16]byte
+	return string(strconv.AppendUint(append(buf[:0], "AS"...), uint64(asn), 10))
+}
+
+func browserKey(a enrich.Agent) string {
+	if a.Browser == "" && a.OS == "" {
+		return ""
+	}
+	return a.Browser + "/" + a.OS
+}
+
+// Intern passes the strings of the input that an account's state keeps
+// (the event type, the user agent, the network and browser keys, the
+// currency and statement descriptor) through intern, which returns an
+// equal string. Many accounts share these values; the engine uses it so
+// that their states share one copy instead of each holding its own.
+func (in *Input) Intern(intern func(string) string) {
+	ev := in.Event
+	ev.Type = intern(ev.Type)
+	ev.Context.UserAgent = intern(ev.Context.UserAgent)
+	ev.Properties.Currency = intern(ev.Properties.Currency)
+	ev.Properties.Descriptor = intern(ev.Properties.Descriptor)
+	in.asnKey = intern(in.asnKey)
+	in.browserKey = intern(in.browserKey)
 }
 
 // Crowd holds what other accounts show about the values of this event,

@@ -90,7 +90,9 @@ type Seen struct {
 	Count int64
 }
 
-// Session is what mamori knows of one session.
+// Session is what mamori knows of one session. (The flags are kept
+// together so that they pack into one word: an account keeps up to
+// MaxSessions of these.)
 type Session struct {
 	ID        string
 	DeviceID  string
@@ -98,30 +100,31 @@ type Session struct {
 	UserAgent string
 	Started   time.Time
 	LastSeen  time.Time
-	Revoked   bool
-	LoggedOut bool
-	// Verified is false from a challenge until challenge.succeeded.
-	Verified bool
 	// SignInRisk is the score of the sign-in that started the session;
 	// NoSignIn marks a session first seen on an event other than a login.
 	SignInRisk     float64
 	StartRisk      float64 // SignInRisk before a met challenge lowered it
-	NewDevice      bool
-	NoSignIn       bool
 	Declines       int
 	GiftCards      int
-	SmallOrder     bool
 	ChallengeFails int
 	Changes        int // security changes (e-mail, MFA, payment, address) made in it
 	// ASN and Browser the session began with, to notice it moving.
-	ASN        string
-	Browser    string
-	Hosting    bool
-	NewLine    bool // signed in from a fixed line the account never used
-	NewPayment bool // a payment method or address was added in it
+	ASN     string
+	Browser string
 	// NewAddresses and NewMethods were added in the session.
 	NewAddresses []string
 	NewMethods   []string
+
+	Revoked   bool
+	LoggedOut bool
+	// Verified is false from a challenge until challenge.succeeded.
+	Verified   bool
+	NewDevice  bool
+	NoSignIn   bool
+	SmallOrder bool
+	Hosting    bool
+	NewLine    bool // signed in from a fixed line the account never used
+	NewPayment bool // a payment method or address was added in it
 }
 
 // Order status values.
@@ -134,28 +137,30 @@ const (
 	OrderDeclinedStatus  = "declined"
 )
 
-// Order is one order of the account.
+// Order is one order of the account. (The flags are kept together so
+// that they pack into one word.)
 type Order struct {
 	ID        string
 	Time      time.Time
 	SessionID string
 	Amount    int64
 	Currency  string
-	GiftCard  bool
-	Digital   bool
 	Recipient string
 	Status    string
-	Hidden    bool
-	Settled   bool
-	Redeemed  bool
-	// FastRedeemed: a gift card spent within minutes of its purchase.
-	FastRedeemed bool
 	// Descriptor is the merchant name on the customer's statement.
 	Descriptor string
-	Risky      bool // placed in a session mamori judged suspicious
 	// Score is the order's risk when it was placed, for judging it again
 	// when it is hidden.
 	Score float64
+
+	GiftCard bool
+	Digital  bool
+	Hidden   bool
+	Settled  bool
+	Redeemed bool
+	// FastRedeemed: a gift card spent within minutes of its purchase.
+	FastRedeemed bool
+	Risky        bool // placed in a session mamori judged suspicious
 }
 
 // visitGap is how long a session may sit idle before its next step
@@ -278,7 +283,47 @@ func see(list []Seen, key string, t time.Time) []Seen {
 		}
 		list = append(list[:oldest], list[oldest+1:]...)
 	}
-	return append(list, Seen{Key: key, First: t, Last: t, Count: 1})
+	return appendTight(list, Seen{Key: key, First: t, Last: t, Count: 1})
+}
+
+// appendTight appends v to list, growing a full list by a quarter
+// rather than doubling it as append does: an account keeps its lists for
+// as long as it lives, so the spare room of a doubled array would be
+// kept for good, a large part of the account's memory.
+func appendTight[T any](list []T, v T) []T {
+	if len(list) < cap(list) {
+		return append(list, v)
+	}
+	grown := make([]T, len(list), len(list)+1+len(list)/4)
+	copy(grown, list)
+	return append(grown, v)
+}
+
+// Intern passes the strings of the state that many accounts share (user
+// agents, network and browser keys, countries, currencies, statement
+// descriptors, event types, actions) through intern, which returns an
+// equal string, so that states decoded from a snapshot share one copy of
+// each as states built from events do (Input.Intern).
+func (s *State) Intern(intern func(string) string) {
+	for _, list := range [][]Seen{s.ASNs, s.Countries, s.Browsers, s.Agents} {
+		for i := range list {
+			list[i].Key = intern(list[i].Key)
+		}
+	}
+	for i := range s.Changes {
+		s.Changes[i].Type = intern(s.Changes[i].Type)
+	}
+	for i := range s.Sessions {
+		ss := &s.Sessions[i]
+		ss.UserAgent, ss.ASN, ss.Browser = intern(ss.UserAgent), intern(ss.ASN), intern(ss.Browser)
+	}
+	for i := range s.Orders {
+		o := &s.Orders[i]
+		o.Currency, o.Status, o.Descriptor = intern(o.Currency), intern(o.Status), intern(o.Descriptor)
+	}
+	for i := range s.Actions {
+		s.Actions[i].Action = mamori.Action(intern(string(s.Actions[i].Action)))
+	}
 }
 
 // View turns the state into the account view of the contract.

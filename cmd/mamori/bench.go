@@ -76,13 +76,14 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	key := fs.String("api-key", envOr("MAMORI_API_KEY", ""), "API key of the --url server")
 	baseline := fs.Bool("baseline", true, "also measure the bare handler")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of mamori's closed loop (server and clients) to this file")
-	memProfile := fs.String("memprofile", "", "write an allocation profile (see alloc_space) of the process after mamori's closed loop to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile (see alloc_space) of the process after mamori's closed loop to this file; with --memory-accounts, a heap profile of the loaded accounts")
 	memoryAccounts := fs.Int("memory-accounts", 0, "instead of the load, load this many accounts in-process and report heap and RSS per account")
+	memorySim := fs.Int("memory-sim-accounts", 3000, "with --memory-accounts, also report the accounts of a simulated world of this many after its history (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
 	}
 	if *memoryAccounts > 0 {
-		return memoryReport(ctx, *memoryAccounts, stdout)
+		return memoryReport(ctx, memoryOptions{accounts: *memoryAccounts, simAccounts: *memorySim, heapProfile: *memProfile}, stdout)
 	}
 	if err := checkBenchFlags(*path, *batch, *clients, *pacedClients, *maxRequests, *paced); err != nil {
 		fmt.Fprintf(stderr, "mamori bench: %v\n", err)

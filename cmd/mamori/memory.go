@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,52 +20,108 @@ import (
 	"github.com/mamori-dev/mamori/engine"
 	"github.com/mamori-dev/mamori/enrich"
 	"github.com/mamori-dev/mamori/memlog"
+	"github.com/mamori-dev/mamori/sim"
 )
 
-// memoryReport loads n accounts into an in-process engine whose log is
-// kept in memory without the events (only their decisions, for
-// idempotency), each account with a sign-up and a short session, and
-// prints the heap and the resident set per account.
-func memoryReport(ctx context.Context, n int, out io.Writer) error {
+// memoryOptions say what the memory report loads.
+type memoryOptions struct {
+	accounts    int    // short accounts: a sign-up and one session each
+	simAccounts int    // accounts of a simulated world after its history (0: none)
+	heapProfile string // where to write a heap profile of the short accounts
+}
+
+// memoryReport measures what accounts cost in memory in an in-process
+// engine. Events reach the engine as JSON decoded the way the HTTP API
+// decodes them, so that every string is its own allocation as in
+// production. The engine's log is kept in memory (it keeps every event's
+// decision, to answer repeats); the production log is SQLite on disk, so
+// the log is measured apart: the figures are taken with it, then again
+// once it is dropped, leaving the account state (accounts, their
+// risk.State, the cross-account counters and the dedup filter).
+func memoryReport(ctx context.Context, opts memoryOptions, out io.Writer) error {
 	nets, err := enrich.LoadNetworks()
 	if err != nil {
 		return err
 	}
+	if opts.heapProfile != "" {
+		// Finer than the default of one sample per 512 KiB, so that small
+		// per-account allocations show up by line.
+		runtime.MemProfileRate = 4096
+	}
+	if opts.accounts > 0 {
+		if err := shortAccountsReport(ctx, nets, opts, out); err != nil {
+			return err
+		}
+	}
+	if opts.simAccounts > 0 {
+		if err := simAccountsReport(ctx, nets, opts, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// memUsage is the heap in use and the resident set at one moment, after a
+// collection that also hands freed memory back to the system, so that
+// the resident set follows the heap down as well as up.
+type memUsage struct{ heap, rss uint64 }
+
+func measure() memUsage {
 	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	rssBefore := residentBytes()
-	log := memlog.New(false)
+	debug.FreeOSMemory()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return memUsage{heap: m.HeapAlloc, rss: residentBytes()}
+}
+
+// per is the growth from u to v per account.
+func (u memUsage) per(v memUsage, n int) (heap, rss float64) {
+	return (float64(v.heap) - float64(u.heap)) / float64(n), (float64(v.rss) - float64(u.rss)) / float64(n)
+}
+
+func shortAccountsReport(ctx context.Context, nets *enrich.Networks, opts memoryOptions, out io.Writer) error {
+	n := opts.accounts
+	base := measure()
+	log := &droppableLog{EventLog: memlog.New(false)}
 	eng, err := engine.Open(ctx, log, "", engine.Options{Networks: nets, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
+	empty := measure()
 	start := time.Now()
 	const writers = 4
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
 	for w := range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			batch := make([]mamori.Event, 0, 1000)
+			flush := func() error {
+				evs, err := throughJSON(batch)
+				if err != nil {
+					return err
+				}
+				if _, err := eng.Record(ctx, evs); err != nil {
+					return fmt.Errorf("record accounts: %w", err)
+				}
+				batch = batch[:0]
+				return nil
+			}
 			for a := w; a < n; a += writers {
 				batch = append(batch, accountEvents(a)...)
 				if len(batch) >= 996 {
-					if _, err := eng.Record(ctx, batch); err != nil {
+					if err := flush(); err != nil {
 						errs <- err
 						return
 					}
-					batch = batch[:0]
 				}
 			}
 			if len(batch) > 0 {
-				if _, err := eng.Record(ctx, batch); err != nil {
+				if err := flush(); err != nil {
 					errs <- err
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)
@@ -70,14 +129,137 @@ func memoryReport(ctx context.Context, n int, out io.Writer) error {
 		return err
 	}
 	took := time.Since(start)
-	runtime.GC()
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	heap := float64(after.HeapAlloc-before.HeapAlloc) / float64(n)
-	rss := float64(residentBytes()-rssBefore) / float64(n)
-	fmt.Fprintf(out, "memory: %d accounts (4 events each, %s) heap %.0f B/account, RSS %.0f B/account (the log's decisions included: %.0f events kept for idempotency)\n",
-		n, took.Round(time.Millisecond), heap, rss, float64(4*n))
+	withLog := measure()
+	if opts.heapProfile != "" {
+		if err := writeHeapProfile(opts.heapProfile); err != nil {
+			return err
+		}
+	}
+	log.drop()
+	state := measure()
+	fmt.Fprintf(out, "memory: %d accounts of 4 events (a sign-up, a sign-in, a page, a sign-out), loaded in %s\n", n, took.Round(time.Millisecond))
+	fmt.Fprintf(out, "  empty engine (shards, counters, a dedup filter for 4 M ids): heap %.1f MiB, included below\n",
+		float64(empty.heap-base.heap)/(1<<20))
+	h, r := base.per(state, n)
+	fmt.Fprintf(out, "  account state (accounts, risk.State, cross-account counters, dedup filter): heap %.0f B/account, RSS %.0f B/account\n", h, r)
+	h, r = base.per(withLog, n)
+	fmt.Fprintf(out, "  with the in-memory test log (%d decisions kept for repeats): heap %.0f B/account, RSS %.0f B/account\n", 4*n, h, r)
 	return nil
+}
+
+// simAccountsReport plays a simulated world (its 60 days of history and
+// one decided day) and reports what its accounts cost beyond the empty
+// engine: accounts with a realistic history of sessions, devices,
+// networks and orders.
+func simAccountsReport(ctx context.Context, nets *enrich.Networks, opts memoryOptions, out io.Writer) error {
+	n := opts.simAccounts
+	// A first tiny play loads what the simulator and the parsers keep for
+	// the whole process, so that it is not counted as the accounts'.
+	warm, err := engine.Open(ctx, memlog.New(false), "", engine.Options{Shards: 1, Networks: nets, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	_, err = sim.Play(ctx, jsonService{warm}, sim.Config{Seed: 2, Accounts: 10, HistoryDays: 1, Days: 1, Prefix: "warm-"}, sim.Options{})
+	if cerr := warm.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("warm up the simulator: %w", err)
+	}
+	log := &droppableLog{EventLog: memlog.New(false)}
+	// One shard, as mamori simulate uses, so that the same seed gives the
+	// same accounts.
+	eng, err := engine.Open(ctx, log, "", engine.Options{Shards: 1, Networks: nets, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	empty := measure()
+	start := time.Now()
+	res, err := sim.Play(ctx, jsonService{eng}, sim.Config{Seed: 1, Accounts: n, HistoryDays: sim.DefaultHistoryDays, Days: 1}, sim.Options{})
+	if err != nil {
+		return fmt.Errorf("play the world: %w", err)
+	}
+	events := res.History + len(res.Records)
+	accounts := len(res.World.Customers)
+	res = nil
+	took := time.Since(start)
+	log.drop()
+	state := measure()
+	if opts.heapProfile != "" {
+		if err := writeHeapProfile(opts.heapProfile + ".sim"); err != nil {
+			return err
+		}
+	}
+	// The resident set is left out: over a few thousand accounts it
+	// follows the allocator's pages, not the accounts.
+	h, _ := empty.per(state, accounts)
+	fmt.Fprintf(out, "memory: %d simulated accounts (seed 1) after %d days of history and 1 decided day (%.0f events each on average), played in %s\n",
+		accounts, sim.DefaultHistoryDays, float64(events)/float64(accounts), took.Round(time.Millisecond))
+	fmt.Fprintf(out, "  account state beyond the empty engine: heap %.0f B/account\n", h)
+	return nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("heap profile: %w", err)
+	}
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("heap profile %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// throughJSON encodes events as a store sends them and decodes them as
+// the HTTP API does.
+func throughJSON(evs []mamori.Event) ([]mamori.Event, error) {
+	body, err := json.Marshal(map[string][]mamori.Event{"events": evs})
+	if err != nil {
+		return nil, fmt.Errorf("encode events: %w", err)
+	}
+	out, err := mamori.DecodeEvents(body)
+	if err != nil {
+		return nil, fmt.Errorf("decode events: %w", err)
+	}
+	return out, nil
+}
+
+// jsonService passes the simulator's events through JSON on their way to
+// the engine, as the HTTP API would.
+type jsonService struct{ mamori.RiskService }
+
+func (s jsonService) Decide(ctx context.Context, ev mamori.Event) (mamori.Decision, error) {
+	evs, err := throughJSON([]mamori.Event{ev})
+	if err != nil {
+		return mamori.Decision{}, err
+	}
+	return s.RiskService.Decide(ctx, evs[0])
+}
+
+func (s jsonService) Record(ctx context.Context, evs []mamori.Event) (int, error) {
+	evs, err := throughJSON(evs)
+	if err != nil {
+		return 0, err
+	}
+	return s.RiskService.Record(ctx, evs)
+}
+
+// droppableLog is an event log that can be let go once loading is done,
+// so that what remains on the heap is the engine's own.
+type droppableLog struct {
+	mamori.EventLog
+	dropped bool
+}
+
+func (l *droppableLog) drop() { l.EventLog, l.dropped = nil, true }
+
+func (l *droppableLog) Close() error {
+	if l.dropped {
+		return nil
+	}
+	return l.EventLog.Close()
 }
 
 // accountEvents is one account's sign-up and first session.
