@@ -131,6 +131,21 @@ func TestSeedStoryEndsAtTheFirstGiftCard(t *testing.T) {
 	}
 }
 
+// playTo plays the scenario and checks that its last decision is want
+// and gives the codes; it returns that decision.
+func playTo(t *testing.T, scenario []ev, want mamori.Outcome, codes []string) mamori.Decision {
+	t.Helper()
+	ds := play(t, scenario)
+	d := ds[len(ds)-1]
+	if d.Decision != want {
+		t.Fatalf("decision %s, want %s: %+v", d.Decision, want, d)
+	}
+	if !hasCodes(d, codes...) {
+		t.Fatalf("reasons %+v lack %v", d.Reasons, codes)
+	}
+	return d
+}
+
 func hasCodes(d mamori.Decision, codes ...string) bool {
 	for _, c := range codes {
 		if !slices.ContainsFunc(d.Reasons, func(r mamori.Reason) bool { return r.Code == c }) {
@@ -298,14 +313,7 @@ func TestDecisions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ds := play(t, tt.scenario)
-			d := ds[len(ds)-1]
-			if d.Decision != tt.want {
-				t.Fatalf("decision %s, want %s: %+v", d.Decision, tt.want, d)
-			}
-			if !hasCodes(d, tt.codes...) {
-				t.Fatalf("reasons %+v lack %v", d.Reasons, tt.codes)
-			}
+			d := playTo(t, tt.scenario, tt.want, tt.codes)
 			for _, a := range tt.actions {
 				if !d.Has(a) {
 					t.Fatalf("actions %v lack %s", d.Actions, a)

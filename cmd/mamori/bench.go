@@ -597,16 +597,7 @@ func runClosed(ctx context.Context, t *target, w *workload, spec closedSpec) (lo
 			}
 		})
 	}
-	wg.Wait()
-	took := time.Since(start)
-	close(fail)
-	if err := <-fail; err != nil {
-		return loadResult{}, err
-	}
-	if err := ctx.Err(); err != nil {
-		return loadResult{}, fmt.Errorf("closed loop: %w", err)
-	}
-	return merge(results, took, processCPU()-cpuStart), nil
+	return finish(ctx, &wg, fail, results, start, cpuStart, "closed loop")
 }
 
 type pacedSpec struct {
@@ -658,6 +649,11 @@ func runPaced(ctx context.Context, t *target, w *workload, spec pacedSpec) (load
 			}
 		})
 	}
+	return finish(ctx, &wg, fail, results, start, cpuStart, "paced loop")
+}
+
+// finish waits for a loop's clients and gathers what they measured.
+func finish(ctx context.Context, wg *sync.WaitGroup, fail chan error, results []laneResult, start time.Time, cpuStart time.Duration, loop string) (loadResult, error) {
 	wg.Wait()
 	took := time.Since(start)
 	close(fail)
@@ -665,7 +661,7 @@ func runPaced(ctx context.Context, t *target, w *workload, spec pacedSpec) (load
 		return loadResult{}, err
 	}
 	if err := ctx.Err(); err != nil {
-		return loadResult{}, fmt.Errorf("paced loop: %w", err)
+		return loadResult{}, fmt.Errorf("%s: %w", loop, err)
 	}
 	return merge(results, took, processCPU()-cpuStart), nil
 }
