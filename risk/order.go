@@ -70,12 +70,12 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 	odds := noSessionOdds
 	if s == nil && ev.SessionID != "" {
 		// A session mamori never saw sign in.
-		odds = sessionOdds(&Session{NoSignIn: true})
+		odds = sessionOdds(&Session{NoSignIn: true}, ev.Time)
 		fs = append(fs, factor{code: ReasonSessionNoSignIn, weight: odds / (1 + odds)})
 	}
 	s = s.visit(ev.Time)
 	if s != nil {
-		odds = sessionOdds(s)
+		odds = sessionOdds(s, ev.Time)
 		if s.StartRisk >= riskySessionAt || s.NoSignIn {
 			fs = append(fs, factor{code: ReasonRiskySession, weight: odds / (1 + odds)})
 		}
@@ -224,7 +224,7 @@ func orderScore(st *State, in *Input, s *Session) (float64, []factor) {
 		case o.SessionID == ev.SessionID && ev.SessionID != "":
 			// The hide itself was judged (hiddenAgain); what it adds to
 			// the next order is less.
-			hidden = 6
+			hidden = 4
 		default:
 			hidden = max(hidden, 3)
 		}
@@ -249,9 +249,11 @@ func hiddenAgain(st *State, ev *mamori.Event) (float64, *Order) {
 	return odds / (1 + odds), o
 }
 
-// sessionOdds are the odds that the session is an attacker's, from its
-// sign-in and whether it met a challenge.
-func sessionOdds(s *Session) float64 {
+// sessionOdds are the odds that the session is an attacker's at t, from
+// its sign-in and whether it met a challenge. A session that has run for
+// days without trouble has answered its doubtful sign-in: past the first
+// two days (newDeviceFor) its odds halve with every further day.
+func sessionOdds(s *Session, t time.Time) float64 {
 	if s.NoSignIn {
 		return 0.1
 	}
@@ -263,6 +265,9 @@ func sessionOdds(s *Session) float64 {
 	odds := risk / math.Max(1-risk, 1e-6)
 	if stepped && !s.Hosting {
 		odds /= steppedUpDivisor
+	}
+	if age := t.Sub(s.Started); age > newDeviceFor {
+		odds *= math.Exp2(-float64(age-newDeviceFor) / float64(24*time.Hour))
 	}
 	return math.Max(odds, orderPriorOdds)
 }

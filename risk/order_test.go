@@ -176,3 +176,17 @@ func TestLegitCohorts(t *testing.T) {
 		}
 	})
 }
+
+// TestASessionProvesItselfOverDays: the doubt a sign-in left on its
+// session fades once the session has run for days without trouble.
+func TestASessionProvesItselfOverDays(t *testing.T) {
+	sameDay := playTo(t, []ev{signIn("s1", abroad, 0), giftCard("s1", abroad, 2, "g1", "friend@example.jp")}, mamori.Allow, nil)
+	weekOn := playTo(t, []ev{signIn("s1", abroad, 0), activity("s1", abroad, 7*day),
+		giftCard("s1", abroad, 7*day+2, "g1", "friend@example.jp")}, mamori.Allow, nil)
+	odds := func(d mamori.Decision) float64 { return d.Score / (1 - d.Score) }
+	// Five days past the first two: a thirty-second of the odds, down to
+	// the floor every session keeps.
+	if r := odds(sameDay) / odds(weekOn); r < 10 {
+		t.Fatalf("a week on, the odds fell %.1f times (scores %.3f, %.3f), want about 20", r, sameDay.Score, weekOn.Score)
+	}
+}
