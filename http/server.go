@@ -111,19 +111,25 @@ func (s *Server) routes() {
 	s.messageRoutes()
 	s.evidenceRoutes()
 	s.linkRoutes()
-	s.api("/v1/", "unknown", func(w http.ResponseWriter, r *http.Request) *result {
-		if allow := allowedMethod(r.URL.Path); allow != "" {
-			w.Header().Set("Allow", allow)
-			return fail(mamori.Errorf(mamori.EMethodNotAllowed, "%s takes %s, not %s", r.URL.Path, allow, r.Method))
-		}
-		return fail(mamori.Errorf(mamori.ENotFound, "no such call: %s %s", r.Method, r.URL.Path))
-	})
+	s.api("/v1/", "unknown", s.handleUnknown)
 }
 
-// allowedMethod returns the method an API path takes, "" for no such path.
+// handleUnknown answers the API paths no route took: 405 with the methods
+// the path takes, or 404.
+func (s *Server) handleUnknown(w http.ResponseWriter, r *http.Request) *result {
+	if allow := allowedMethod(r.URL.Path); allow != "" {
+		w.Header().Set("Allow", allow)
+		return fail(mamori.Errorf(mamori.EMethodNotAllowed, "%s takes %s, not %s", r.URL.Path, allow, r.Method))
+	}
+	return fail(mamori.Errorf(mamori.ENotFound, "no such call: %s %s", r.Method, r.URL.Path))
+}
+
+// allowedMethod returns the methods an API path takes, "" for no such path.
 func allowedMethod(path string) string {
 	parts := strings.Split(strings.TrimPrefix(path, "/v1/"), "/")
 	switch {
+	case path == "/v1/webhooks" || strings.HasPrefix(path, "/v1/webhooks/"):
+		return webhookMethods(path)
 	case path == "/v1/risk", path == "/v1/events":
 		return http.MethodPost
 	case path == "/v1/cases":

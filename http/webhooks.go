@@ -45,8 +45,6 @@ func (s *Server) webhookRoutes() {
 	s.api("GET /v1/webhooks/{webhook_id}/deliveries", "webhook_deliveries", s.handleWebhookDeliveries)
 	s.api("GET /v1/webhooks/{webhook_id}/deliveries/{delivery_id}", "webhook_delivery", s.handleWebhookDelivery)
 	s.api("POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry", "webhook_retry", s.handleWebhookRetry)
-	s.api("/v1/webhooks", "unknown", s.handleWebhookOther)
-	s.api("/v1/webhooks/", "unknown", s.handleWebhookOther)
 }
 
 func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request) *result {
@@ -146,16 +144,6 @@ func (s *Server) handleWebhookRetry(w http.ResponseWriter, r *http.Request) *res
 		return fail(err)
 	}
 	return &result{status: http.StatusOK, body: &d}
-}
-
-// handleWebhookOther answers the webhook paths no route took: 405 with
-// the methods the path takes, or 404.
-func (s *Server) handleWebhookOther(w http.ResponseWriter, r *http.Request) *result {
-	if allow := webhookMethods(r.URL.Path); allow != "" {
-		w.Header().Set("Allow", allow)
-		return fail(mamori.Errorf(mamori.EMethodNotAllowed, "%s takes %s, not %s", r.URL.Path, allow, r.Method))
-	}
-	return fail(mamori.Errorf(mamori.ENotFound, "no such call: %s %s", r.Method, r.URL.Path))
 }
 
 // webhookMethods returns the methods a webhook API path takes, "" for no
