@@ -296,12 +296,8 @@ func (st *State) addOrder(ev *mamori.Event, d *mamori.Decision, s *Session) {
 	if r := Recipient(p); r != "" && d.Decision == mamori.Allow {
 		st.Recipient = see(st.Recipient, r, ev.Time)
 	}
-	if s != nil {
-		if o.GiftCard {
-			s.GiftCards++
-		} else if o.Amount <= smallOrderMax {
-			s.SmallOrder = true
-		}
+	if s != nil && !o.GiftCard && o.Amount <= smallOrderMax {
+		s.SmallOrder = true
 	}
 }
 

@@ -105,7 +105,6 @@ type Session struct {
 	SignInRisk     float64
 	StartRisk      float64 // SignInRisk before a met challenge lowered it
 	Declines       int
-	GiftCards      int
 	ChallengeFails int
 	Changes        int // security changes (e-mail, MFA, payment, address) made in it
 	// ASN and Browser the session began with, to notice it moving.
@@ -175,7 +174,7 @@ func (s *Session) newVisit(t time.Time) bool { return t.Sub(s.LastSeen) > visitG
 
 // endVisit forgets what the session did in its visit so far.
 func (s *Session) endVisit() {
-	s.Declines, s.GiftCards, s.SmallOrder, s.Changes, s.NewPayment = 0, 0, false, 0, false
+	s.Declines, s.SmallOrder, s.Changes, s.NewPayment = 0, false, 0, false
 	s.NewAddresses, s.NewMethods = nil, nil
 }
 
