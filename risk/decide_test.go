@@ -22,6 +22,9 @@ type pure struct {
 	states map[string]*risk.State
 	seq    uint64
 	nets   *enrich.Networks
+	// crowd is what other accounts show, given to every decision (the
+	// engine's cross-account counters; none by default).
+	crowd risk.Crowd
 }
 
 // loadNetworks parses the shipped network data once for the test binary.
@@ -48,12 +51,19 @@ func (p *pure) Decide(_ context.Context, ev mamori.Event) (mamori.Decision, erro
 	if err := ev.Validate(); err != nil {
 		return mamori.Decision{}, err
 	}
+	return p.decide(ev), nil
+}
+
+// decide decides ev unvalidated: a store's event once validated, or one
+// of mamori's own (lockdown).
+func (p *pure) decide(ev mamori.Event) mamori.Decision {
 	st := p.state(&ev)
 	p.seq++
 	in := risk.NewInput(&ev, p.seq, p.nets)
+	in.Crowd = p.crowd
 	d := risk.Decide(st, in)
 	risk.Apply(st, in, &d)
-	return d, nil
+	return d
 }
 
 func (p *pure) Record(ctx context.Context, evs []mamori.Event) (int, error) {
@@ -80,11 +90,8 @@ func (p *pure) Lockdown(ctx context.Context, id, reason string) (mamori.Account,
 	if st == nil {
 		return mamori.Account{}, mamori.Errorf(mamori.ENotFound, "no account %s", id)
 	}
-	_, err := p.Decide(ctx, mamori.Event{ID: fmt.Sprintf("lock-%d", p.seq), Type: mamori.AccountLockedDown,
+	p.decide(mamori.Event{ID: fmt.Sprintf("lock-%d", p.seq), Type: mamori.AccountLockedDown,
 		AccountID: id, Time: st.LastTime, Properties: mamori.Properties{Reason: reason}})
-	if err != nil {
-		return mamori.Account{}, err
-	}
 	return st.View(), nil
 }
 

@@ -17,22 +17,21 @@ func playWithCrowd(t *testing.T, scenario []ev, crowd risk.Crowd) mamori.Decisio
 	if _, err := p.Record(context.Background(), history()); err != nil {
 		t.Fatal(err)
 	}
-	st := p.states["a-1"]
 	var d mamori.Decision
 	for i, e := range scenario {
 		e.ID, e.AccountID = fmt.Sprintf("x-%d", i), "a-1"
-		// Lockdown is mamori's own event (the API's lockdown call), not the
-		// store's.
-		if err := e.Validate(); err != nil && e.Type != mamori.AccountLockedDown {
+		if i == len(scenario)-1 {
+			p.crowd = crowd
+		}
+		if e.Type == mamori.AccountLockedDown {
+			// mamori's own event (the API's lockdown call), not the store's.
+			d = p.decide(e)
+			continue
+		}
+		var err error
+		if d, err = p.Decide(context.Background(), e); err != nil {
 			t.Fatalf("event %d: %v", i, err)
 		}
-		p.seq++
-		in := risk.NewInput(&e, p.seq, p.nets)
-		if i == len(scenario)-1 {
-			in.Crowd = crowd
-		}
-		d = risk.Decide(st, in)
-		risk.Apply(st, in, &d)
 	}
 	return d
 }
