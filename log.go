@@ -25,7 +25,8 @@ type EventLog interface {
 	// or has failed. Records become durable in the order appended. A
 	// record with an empty ID is a barrier and is not stored.
 	Append(rec LogRecord, done func(error))
-	// Barrier returns once everything appended before it is durable.
+	// Barrier returns once everything appended before it is durable and
+	// seen by every read.
 	Barrier(ctx context.Context) error
 	// Decision returns the stored decision of event id, if recorded.
 	Decision(ctx context.Context, id string) ([]byte, bool, error)

@@ -299,7 +299,7 @@ func oasStartEngine(t *testing.T) oasServer {
 	ctx := context.Background()
 	dir := t.TempDir()
 	committed := make(chan struct{}, 1)
-	store, err := sqlite.Open(ctx, dir, sqlite.Options{OnCommit: func(int, time.Duration) {
+	store, err := sqlite.Open(ctx, dir, sqlite.Options{OnIndexed: func(int, time.Duration) {
 		select {
 		case committed <- struct{}{}:
 		default:

@@ -55,7 +55,7 @@ func (a *api) start() {
 	a.t.Helper()
 	ctx := context.Background()
 	committed := make(chan struct{}, 1)
-	log, err := sqlite.Open(ctx, a.dir, sqlite.Options{OnCommit: func(int, time.Duration) {
+	log, err := sqlite.Open(ctx, a.dir, sqlite.Options{OnIndexed: func(int, time.Duration) {
 		select {
 		case committed <- struct{}{}:
 		default:

@@ -25,9 +25,10 @@ var _ webhook.Store = (*Webhooks)(nil)
 func (l *Log) Webhooks() *Webhooks { return &Webhooks{l: l} }
 
 // Records returns up to limit records with a sequence above after, in
-// sequence order.
+// sequence order, of those in the tables: the dispatcher is woken when
+// more arrive there (Options.OnIndexed) and need not wait for them.
 func (w *Webhooks) Records(ctx context.Context, after uint64, limit int) ([]mamori.LogRecord, error) {
-	return w.l.Records(ctx, after, limit)
+	return w.l.records(ctx, after, limit)
 }
 
 // LogEnd returns the highest sequence in the log.

@@ -22,7 +22,7 @@ type Options struct {
 	Clock  Clock
 	Logger *slog.Logger
 	// Committed signals that the log has new records, to dispatch them at
-	// once (wire it from sqlite.Options.OnCommit); without a signal the
+	// once (wire it from sqlite.Options.OnIndexed); without a signal the
 	// dispatcher finds them by polling.
 	Committed <-chan struct{}
 	// PollInterval is how often the log is polled (default 1 s).

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 )
@@ -28,6 +29,13 @@ usage:
 `
 
 func main() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		// One more P than CPUs: the event log's committer spends about a
+		// millisecond of each commit in fsync, and on returning waits for
+		// a P behind the requests it just answered, while the CPUs idle.
+		// With a spare P it goes on at once (BENCHMARKS.md, "The journal").
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)

@@ -97,13 +97,19 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 		Name: "mamori_commit_duration_seconds", Help: "Time to write and sync one group commit.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
 	})
-	reg.MustRegister(commitSize, commitTime)
+	indexTime := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "mamori_index_duration_seconds", Help: "Time to write committed events into the tables, one transaction for one or more commits.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+	})
+	reg.MustRegister(commitSize, commitTime, indexTime)
 
 	start := time.Now()
 	committed := make(chan struct{}, 1) // wakes the webhook dispatcher
-	store, err := sqlite.Open(ctx, cfg.Data, sqlite.Options{OnCommit: func(n int, took time.Duration) {
+	store, err := sqlite.Open(ctx, cfg.Data, sqlite.Options{Logger: log, OnCommit: func(n int, took time.Duration) {
 		commitSize.Observe(float64(n))
 		commitTime.Observe(took.Seconds())
+	}, OnIndexed: func(_ int, took time.Duration) {
+		indexTime.Observe(took.Seconds())
 		select {
 		case committed <- struct{}{}:
 		default:

@@ -1,0 +1,262 @@
+package sqlite
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The journal is where an appended record first becomes durable: each
+// group commit is one write and one sync of an append-only segment file.
+// Writing the records into the SQLite tables, with their indexes, would
+// take dozens of page writes and system calls per commit on the request
+// path; the indexer does it afterwards in larger transactions and then
+// removes the segments it has covered. Until then the journal is the
+// only durable copy, and Open indexes whatever it finds there.
+//
+// A segment is a run of frames:
+//
+//	uint32 length of the payload, little endian
+//	uint32 CRC-32C of the payload, little endian
+//	payload: uvarint seq, varint Unix seconds, uvarint nanoseconds,
+//	         then id, account, type, event and decision, each as a
+//	         uvarint length and its bytes
+//
+// A crash can leave the last frame of the last segment torn; it was never
+// acknowledged, so reading stops there. Anything else unreadable is
+// corruption and stops Open.
+
+const (
+	frameHeader = 8
+	// maxFrame bounds a frame's length so that a damaged header cannot
+	// ask for gigabytes; events are at most 1 MiB, decisions far less.
+	maxFrame = 16 << 20
+	// segmentSize is the size after which the journal moves to a new
+	// segment, so that indexed records can be removed.
+	segmentSize = 64 << 20
+	segmentExt  = ".seg"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// position is a place in the journal: a segment and a byte offset in it.
+type position struct {
+	segment uint64
+	offset  int64
+}
+
+func (p position) before(q position) bool {
+	return p.segment < q.segment || (p.segment == q.segment && p.offset < q.offset)
+}
+
+// appendFrame appends the frame of r to buf.
+func appendFrame(buf []byte, r *Record) []byte {
+	start := len(buf)
+	buf = append(buf, make([]byte, frameHeader)...)
+	buf = binary.AppendUvarint(buf, r.Seq)
+	buf = binary.AppendVarint(buf, r.Time.Unix())
+	buf = binary.AppendUvarint(buf, uint64(r.Time.Nanosecond()))
+	for _, s := range [][]byte{[]byte(r.ID), []byte(r.Account), []byte(r.Type), r.Event, r.Decision} {
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		buf = append(buf, s...)
+	}
+	payload := buf[start+frameHeader:]
+	binary.LittleEndian.PutUint32(buf[start:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(buf[start+4:], crc32.Checksum(payload, castagnoli))
+	return buf
+}
+
+// errTorn says a frame is incomplete or fails its checksum.
+var errTorn = errors.New("torn or damaged frame")
+
+// decodePayload decodes a frame's payload; the record's byte slices are
+// copies.
+func decodePayload(p []byte) (Record, error) {
+	var r Record
+	var n int
+	var err error
+	if r.Seq, p, err = uvarint(p); err != nil {
+		return r, err
+	}
+	sec, n := binary.Varint(p)
+	if n <= 0 {
+		return r, fmt.Errorf("time: %w", errTorn)
+	}
+	p = p[n:]
+	nsec, p, err := uvarint(p)
+	if err != nil || nsec >= 1e9 {
+		return r, fmt.Errorf("time: %w", errTorn)
+	}
+	r.Time = time.Unix(sec, int64(nsec)).UTC()
+	var fields [5][]byte
+	for i := range fields {
+		var size uint64
+		if size, p, err = uvarint(p); err != nil {
+			return r, err
+		}
+		if size > uint64(len(p)) {
+			return r, fmt.Errorf("field %d of %d bytes past the frame: %w", i, size, errTorn)
+		}
+		fields[i], p = p[:size:size], p[size:]
+	}
+	if len(p) != 0 {
+		return r, fmt.Errorf("%d bytes after the record: %w", len(p), errTorn)
+	}
+	r.ID, r.Account, r.Type = string(fields[0]), string(fields[1]), string(fields[2])
+	r.Event, r.Decision = append([]byte(nil), fields[3]...), append([]byte(nil), fields[4]...)
+	return r, nil
+}
+
+func uvarint(p []byte) (uint64, []byte, error) {
+	v, n := binary.Uvarint(p)
+	if n <= 0 {
+		return 0, p, fmt.Errorf("varint: %w", errTorn)
+	}
+	return v, p[n:], nil
+}
+
+// readFrames calls fn for each frame of r, with the offset just past it,
+// until the end of r; it returns the offset where it stopped and errTorn
+// (wrapped) if what follows is not a whole, valid frame.
+func readFrames(r io.Reader, offset int64, fn func(Record, int64) error) (int64, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var header [frameHeader]byte
+	var payload []byte
+	for {
+		if _, err := io.ReadFull(br, header[:]); err != nil {
+			if err == io.EOF {
+				return offset, nil
+			}
+			return offset, fmt.Errorf("header at %d: %w", offset, errTorn)
+		}
+		size := binary.LittleEndian.Uint32(header[:])
+		if size == 0 || size > maxFrame {
+			return offset, fmt.Errorf("length %d at %d: %w", size, offset, errTorn)
+		}
+		if cap(payload) < int(size) {
+			payload = make([]byte, size)
+		}
+		payload = payload[:size]
+		if _, err := io.ReadFull(br, payload); err != nil {
+			return offset, fmt.Errorf("payload at %d: %w", offset, errTorn)
+		}
+		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(header[4:]) {
+			return offset, fmt.Errorf("checksum at %d: %w", offset, errTorn)
+		}
+		rec, err := decodePayload(payload)
+		if err != nil {
+			return offset, fmt.Errorf("record at %d: %w", offset, err)
+		}
+		offset += frameHeader + int64(size)
+		if err := fn(rec, offset); err != nil {
+			return offset, err
+		}
+	}
+}
+
+// segmentPath names segment n of the journal in dir.
+func segmentPath(dir string, n uint64) string {
+	return filepath.Join(dir, fmt.Sprintf("%020d%s", n, segmentExt))
+}
+
+// segments lists the numbers of the segments in dir, in order.
+func segments(dir string) ([]uint64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list journal %s: %w", dir, err)
+	}
+	var out []uint64
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, segmentExt) {
+			continue
+		}
+		n, err := strconv.ParseUint(strings.TrimSuffix(name, segmentExt), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("journal %s: unexpected file %s", dir, name)
+		}
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out, nil
+}
+
+// journal is the segment being appended to. Only the committer uses it.
+type journal struct {
+	dir string
+	f   *os.File
+	at  position // where the next frame goes
+	buf []byte
+}
+
+// createSegment starts segment n, empty, and makes its name durable.
+func (j *journal) createSegment(n uint64) error {
+	f, err := os.OpenFile(segmentPath(j.dir, n), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create journal segment: %w", err)
+	}
+	if err := syncDir(j.dir); err != nil {
+		f.Close()
+		return err
+	}
+	if j.f != nil {
+		j.f.Close()
+	}
+	j.f, j.at = f, position{segment: n}
+	return nil
+}
+
+// write appends the frames of recs (barriers have no frame) and syncs;
+// it returns the position after them.
+func (j *journal) write(recs []Record) (position, error) {
+	j.buf = j.buf[:0]
+	for i := range recs {
+		if recs[i].ID != "" {
+			j.buf = appendFrame(j.buf, &recs[i])
+		}
+	}
+	if len(j.buf) == 0 {
+		return j.at, nil
+	}
+	if _, err := j.f.Write(j.buf); err != nil {
+		return j.at, fmt.Errorf("write journal segment %d: %w", j.at.segment, err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return j.at, fmt.Errorf("sync journal segment %d: %w", j.at.segment, err)
+	}
+	j.at.offset += int64(len(j.buf))
+	if cap(j.buf) > 4<<20 {
+		j.buf = nil // one huge commit should not pin its buffer
+	}
+	return j.at, nil
+}
+
+func (j *journal) close() error {
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,358 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 25, 9, 0, 0, 123456789, time.UTC)
+
+func rec(seq uint64, account string) Record {
+	id := fmt.Sprintf("e-%d", seq)
+	return Record{Seq: seq, ID: id, Account: account, Type: "login.succeeded", Time: t0.Add(time.Duration(seq) * time.Second),
+		Event:    fmt.Appendf(nil, `{"id":%q,"type":"login.succeeded","account_id":%q}`, id, account),
+		Decision: fmt.Appendf(nil, `{"event_id":%q,"decision":"allow","score":0.01,"reasons":[],"actions":[]}`, id)}
+}
+
+func TestFramesRoundTrip(t *testing.T) {
+	tests := []struct {
+		name string
+		r    Record
+	}{
+		{"plain", rec(1, "a-1")},
+		{"empty account and bytes", Record{Seq: 2, ID: "x", Time: t0}},
+		{"before 1970", Record{Seq: 3, ID: "old", Account: "a", Type: "t", Time: time.Date(1969, 7, 20, 20, 17, 40, 5, time.UTC), Event: []byte("{}"), Decision: []byte("{}")}},
+		{"non-ASCII and a large sequence", Record{Seq: 1 << 62, ID: "注文-9002", Account: "顧客", Type: "order.placed", Time: t0, Event: bytes.Repeat([]byte("あ"), 70_000), Decision: []byte(`{"decision":"deny"}`)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			frame := appendFrame(nil, &tt.r)
+			var got []Record
+			end, err := readFrames(bytes.NewReader(frame), 0, func(r Record, _ int64) error {
+				got = append(got, r)
+				return nil
+			})
+			if err != nil || end != int64(len(frame)) || len(got) != 1 {
+				t.Fatalf("read %d records to %d of %d: %v", len(got), end, len(frame), err)
+			}
+			g := got[0]
+			if g.Seq != tt.r.Seq || g.ID != tt.r.ID || g.Account != tt.r.Account || g.Type != tt.r.Type ||
+				!g.Time.Equal(tt.r.Time) || !bytes.Equal(g.Event, tt.r.Event) || !bytes.Equal(g.Decision, tt.r.Decision) {
+				t.Errorf("got %+v\nwant %+v", g, tt.r)
+			}
+		})
+	}
+}
+
+// A frame cut anywhere, or with any byte changed, is not read as a record.
+func TestDamagedFramesAreNotRead(t *testing.T) {
+	r := rec(7, "a-1")
+	good := appendFrame(nil, &r)
+	for cut := 1; cut < len(good); cut++ {
+		end, err := readFrames(bytes.NewReader(good[:cut]), 0, func(Record, int64) error {
+			t.Fatalf("a frame cut at %d was read", cut)
+			return nil
+		})
+		if !errors.Is(err, errTorn) || end != 0 {
+			t.Fatalf("cut at %d: stopped at %d, %v", cut, end, err)
+		}
+	}
+	for i := range good {
+		bad := bytes.Clone(good)
+		bad[i] ^= 0x40
+		if _, err := readFrames(bytes.NewReader(bad), 0, func(Record, int64) error { return nil }); !errors.Is(err, errTorn) {
+			t.Fatalf("byte %d changed: %v", i, err)
+		}
+	}
+}
+
+// copyDir copies the files of a log's directory as they are now: with
+// the log idle, that is what a crash at this moment leaves on disk.
+func copyDir(t *testing.T, from string) string {
+	t.Helper()
+	to := t.TempDir()
+	err := filepath.Walk(from, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, path)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(to, rel), 0o700)
+		}
+		if strings.HasSuffix(path, ".lock") {
+			return nil
+		}
+		src, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		dst, err := os.Create(filepath.Join(to, rel))
+		if err != nil {
+			return err
+		}
+		defer dst.Close()
+		_, err = io.Copy(dst, src)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return to
+}
+
+// appendAll appends recs from several writers and waits for every one
+// to be acknowledged.
+func appendAll(t *testing.T, l *Log, recs []Record) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(recs))
+	for i := range recs {
+		wg.Add(1)
+		go func() {
+			l.Append(recs[i], func(err error) {
+				errs <- err
+				wg.Done()
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func records(n int, from uint64) []Record {
+	out := make([]Record, n)
+	for i := range out {
+		out[i] = rec(from+uint64(i), fmt.Sprintf("a-%d", i%3))
+	}
+	return out
+}
+
+// openSlow opens a log in a new directory whose indexer would wait an
+// hour before writing the tables: what is acknowledged stays in the
+// journal only, unless a read or a barrier asks for it.
+func openSlow(t *testing.T) (*Log, string) {
+	t.Helper()
+	dir := t.TempDir()
+	l, err := Open(context.Background(), dir, Options{IndexDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, dir
+}
+
+// An acknowledged record is read at once, although the indexer would
+// otherwise wait an hour to write it into the tables.
+func TestAcknowledgedRecordsAreReadAtOnce(t *testing.T) {
+	ctx := context.Background()
+	l, _ := openSlow(t)
+	for i, r := range records(5, 1) {
+		appendAll(t, l, []Record{r})
+		d, found, err := l.Decision(ctx, r.ID)
+		if err != nil || !found || !bytes.Equal(d, r.Decision) {
+			t.Fatalf("decision of %s: %q, %v, %v", r.ID, d, found, err)
+		}
+		recs, err := l.AccountEvents(ctx, r.Account, 10)
+		if err != nil || len(recs) == 0 || recs[0].ID != r.ID {
+			t.Fatalf("events of %s after %s: %v, %v", r.Account, r.ID, recs, err)
+		}
+		if n, err := l.Count(ctx); err != nil || n != int64(i+1) {
+			t.Fatalf("count %d, %v; want %d", n, err, i+1)
+		}
+	}
+}
+
+// After a crash the tables lack what the indexer had not written yet;
+// opening the log writes it from the journal, and then removes the
+// journal's old segments.
+func TestOpenWritesTheJournalIntoTheTables(t *testing.T) {
+	ctx := context.Background()
+	l, dir := openSlow(t)
+	first := records(40, 1)
+	appendAll(t, l, first)
+	if err := l.Barrier(ctx); err != nil { // the first 40 are in the tables
+		t.Fatal(err)
+	}
+	second := records(60, 41)
+	appendAll(t, l, second) // acknowledged, only in the journal
+	crashed := copyDir(t, dir)
+
+	segs, err := segments(filepath.Join(crashed, "journal"))
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("journal segments after the crash: %v, %v", segs, err)
+	}
+	r, err := Open(ctx, crashed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRecords(t, r, append(first, second...))
+	if segs2, _ := segments(filepath.Join(crashed, "journal")); len(segs2) != 1 || segs2[0] != segs[0]+1 {
+		t.Errorf("segments after open: %v, want only %d", segs2, segs[0]+1)
+	}
+	// Appends after the recovery survive a clean stop and a new start.
+	third := records(10, 101)
+	appendAll(t, r, third)
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if segs3, _ := segments(filepath.Join(crashed, "journal")); len(segs3) != 0 {
+		t.Errorf("a clean stop left segments %v", segs3)
+	}
+	again, err := Open(ctx, crashed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	checkRecords(t, again, append(append(first, second...), third...))
+}
+
+// checkRecords checks that the log holds exactly want, in order.
+func checkRecords(t *testing.T, l *Log, want []Record) {
+	t.Helper()
+	got, err := l.Records(context.Background(), 0, len(want)+10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d records, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].ID != want[i].ID || got[i].Seq != want[i].Seq || !got[i].Time.Equal(want[i].Time) ||
+			!bytes.Equal(got[i].Event, want[i].Event) || !bytes.Equal(got[i].Decision, want[i].Decision) {
+			t.Fatalf("record %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// A crash in the middle of a commit leaves part of it at the end of the
+// last segment. It was never acknowledged: opening leaves it out and
+// goes on, and later appends are not lost behind it.
+func TestATornCommitAtTheEndIsLeftOut(t *testing.T) {
+	ctx := context.Background()
+	l, dir := openSlow(t)
+	acked := records(20, 1)
+	appendAll(t, l, acked)
+	for _, cut := range []int{3, 8, 30, -1} {
+		t.Run(fmt.Sprint("cut at ", cut), func(t *testing.T) {
+			crashed := copyDir(t, dir)
+			segs, _ := segments(filepath.Join(crashed, "journal"))
+			torn := rec(21, "a-9")
+			frame := appendFrame(nil, &torn)
+			if cut < 0 {
+				frame[len(frame)-1] ^= 1 // whole but damaged
+			} else {
+				frame = frame[:cut]
+			}
+			f, err := os.OpenFile(segmentPath(filepath.Join(crashed, "journal"), segs[len(segs)-1]), os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Write(frame)
+			f.Close()
+
+			r, err := Open(ctx, crashed, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRecords(t, r, acked)
+			later := records(5, 21) // the torn record's id again, now acknowledged
+			appendAll(t, r, later)
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			again, err := Open(ctx, crashed, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer again.Close()
+			checkRecords(t, again, append(append([]Record(nil), acked...), later...))
+		})
+	}
+}
+
+// A damaged segment that is not the last held acknowledged commits: the
+// log refuses to open rather than go on without them.
+func TestADamagedSegmentBeforeTheLastStopsOpen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	journal := filepath.Join(dir, "journal")
+	var one []byte
+	for _, r := range records(3, 1) {
+		one = appendFrame(one, &r)
+	}
+	one[len(one)/2] ^= 0xff
+	r4 := rec(4, "a-0")
+	if err := os.WriteFile(segmentPath(journal, 7), one, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(segmentPath(journal, 8), appendFrame(nil, &r4), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := Open(ctx, dir, Options{}); err == nil {
+		l.Close()
+		t.Fatal("opened a log whose journal lost acknowledged records")
+	} else if !strings.Contains(err.Error(), "journal segment 7") {
+		t.Errorf("error does not name the segment: %v", err)
+	}
+}
+
+// FuzzReadFrames reads arbitrary bytes as a journal segment: it never
+// panics, the frames it reads tile the bytes up to where it stops, and
+// each record it reads encodes to a frame that reads back the same.
+func FuzzReadFrames(f *testing.F) {
+	var seg []byte
+	for _, r := range records(3, 1) {
+		seg = appendFrame(seg, &r)
+	}
+	f.Add(seg)
+	f.Add(seg[:len(seg)-5])
+	f.Add([]byte{})
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var last int64
+		end, err := readFrames(bytes.NewReader(data), 0, func(r Record, at int64) error {
+			if at <= last || at > int64(len(data)) {
+				t.Fatalf("frame ends at %d after %d, of %d bytes", at, last, len(data))
+			}
+			last = at
+			frame := appendFrame(nil, &r)
+			var back []Record
+			if _, err := readFrames(bytes.NewReader(frame), 0, func(b Record, _ int64) error {
+				back = append(back, b)
+				return nil
+			}); err != nil || len(back) != 1 || back[0].ID != r.ID || back[0].Seq != r.Seq || !back[0].Time.Equal(r.Time) ||
+				!bytes.Equal(back[0].Event, r.Event) || !bytes.Equal(back[0].Decision, r.Decision) {
+				t.Fatalf("record %+v does not read back: %+v, %v", r, back, err)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errTorn) {
+			t.Fatalf("unexpected error %v", err)
+		}
+		if end != last || (err == nil && end != int64(len(data))) {
+			t.Fatalf("stopped at %d (last frame to %d) of %d bytes: %v", end, last, len(data), err)
+		}
+	})
+}
