@@ -54,10 +54,6 @@ type position struct {
 	offset  int64
 }
 
-func (p position) before(q position) bool {
-	return p.segment < q.segment || (p.segment == q.segment && p.offset < q.offset)
-}
-
 // appendFrame appends the frame of r to buf.
 func appendFrame(buf []byte, r *Record) []byte {
 	start := len(buf)
