@@ -356,3 +356,33 @@ func FuzzReadFrames(f *testing.F) {
 		}
 	})
 }
+
+// When the tables refuse a committed record (here an id appended twice,
+// which the engine never does), the log stops: later commits fail, reads
+// say why, and a restart refuses to go on without the record rather
+// than skip it.
+func TestARecordTheTablesRefuseStopsTheLog(t *testing.T) {
+	ctx := context.Background()
+	l, dir := openSlow(t)
+	first := rec(1, "a-1")
+	twice := first
+	twice.Seq = 2
+	appendAll(t, l, []Record{first})
+	appendAll(t, l, []Record{twice}) // durable in the journal; the tables will refuse it
+	if _, _, err := l.Decision(ctx, first.ID); err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		t.Fatalf("read after the tables failed: %v", err)
+	}
+	done := make(chan error, 1)
+	r3 := rec(3, "a-1")
+	l.Append(r3, func(err error) { done <- err })
+	if err := <-done; err == nil {
+		t.Fatal("a commit after the tables failed was acknowledged")
+	}
+	crashed := copyDir(t, dir)
+	if r, err := Open(ctx, crashed, Options{}); err == nil {
+		r.Close()
+		t.Fatal("opened a log whose journal holds a record the tables refuse")
+	} else if !strings.Contains(err.Error(), "journal segment") {
+		t.Errorf("error does not name the journal: %v", err)
+	}
+}
