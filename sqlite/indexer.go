@@ -77,6 +77,21 @@ func (x *indexer) run() {
 			}
 		}
 		timer.Stop()
+		// Commits already waiting join this transaction: a reader waiting
+		// behind a backlog waits for one transaction, not one per commit.
+	drain:
+		for len(recs) < indexBatch {
+			select {
+			case c, ok := <-x.in:
+				if !ok {
+					break drain
+				}
+				recs = append(recs, c.recs...)
+				last = c
+			default:
+				break drain
+			}
+		}
 		x.flush(recs, last)
 		clear(recs) // let the events' bytes go
 	}

@@ -419,6 +419,16 @@ func (l *Log) writeTables(ctx context.Context, recs []Record, end position) erro
 	return nil
 }
 
+// IndexLag returns how many acknowledged commits are not in the tables
+// yet: a lag that keeps growing means the tables cannot keep up, and the
+// journal and the memory holding those commits grow with it.
+func (l *Log) IndexLag() uint64 {
+	committed := l.committed.Load()
+	l.indexer.mu.Lock()
+	defer l.indexer.mu.Unlock()
+	return committed - min(committed, l.indexer.gen)
+}
+
 // caughtUp returns once every record acknowledged so far is in the
 // tables: reads then see what each caller was told is recorded.
 func (l *Log) caughtUp(ctx context.Context) error {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -651,5 +652,55 @@ func TestKill9WithWebhooksPending(t *testing.T) {
 	defer mu.Unlock()
 	if len(got) != want {
 		t.Fatalf("%d messages, want %d", len(got), want)
+	}
+}
+
+// The metrics tell an operator how the journal and the tables keep up:
+// commits, the indexer's transactions, and the commits the tables still
+// lack, which comes back to 0 once the load stops.
+func TestMetricsShowTheJournalAndTheTables(t *testing.T) {
+	c := startChild(t, t.TempDir())
+	w := &worker{id: 0, clock: map[string]time.Time{}}
+	w.accounts, w.clock["metrics-1"] = []string{"metrics-1"}, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	client := &http.Client{Timeout: 20 * time.Second}
+	for j := range 20 {
+		ev := w.event("metrics-1", "session.activity", fmt.Sprintf("s-%d", j), map[string]any{"page": "home"})
+		if status, body, err := post(context.Background(), client, c.url, "/v1/risk", ev); err != nil || status != 200 {
+			t.Fatalf("event %d: %d %s %v", j, status, body, err)
+		}
+	}
+	metric := func(text, name string) (float64, bool) {
+		for _, line := range strings.Split(text, "\n") {
+			if rest, ok := strings.CutPrefix(line, name+" "); ok {
+				v, err := strconv.ParseFloat(rest, 64)
+				return v, err == nil
+			}
+		}
+		return 0, false
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", c.url+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+childKey)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		text := string(raw)
+		events, okE := metric(text, "mamori_commit_events_sum")
+		indexed, okI := metric(text, "mamori_index_duration_seconds_count")
+		lag, okL := metric(text, "mamori_index_lag_commits")
+		if !okE || !okI || !okL {
+			t.Fatalf("metrics lack the journal's: %v %v %v", okE, okI, okL)
+		}
+		if events == 20 && indexed >= 1 && lag == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10 s: %v events committed, %v index transactions, lag %v", events, indexed, lag)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -118,6 +118,9 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 	if err != nil {
 		return err
 	}
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mamori_index_lag_commits", Help: "Acknowledged group commits not yet written into the tables (they are in the journal).",
+	}, func() float64 { return float64(store.IndexLag()) }))
 	nets, err := enrich.LoadNetworks()
 	if err != nil {
 		store.Close()
