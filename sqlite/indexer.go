@@ -59,17 +59,19 @@ func (x *indexer) run() {
 			return
 		}
 		recs = append(recs[:0], first.recs...)
-		last := first
+		last, open := first, true
+		// take adds the next commit, unless in is closed and drained.
+		take := func(c chunk, ok bool) {
+			if open = ok; ok {
+				recs, last = append(recs, c.recs...), c
+			}
+		}
 		timer := time.NewTimer(x.l.opts.IndexDelay)
 	gather:
-		for len(recs) < indexBatch {
+		for open && len(recs) < indexBatch {
 			select {
 			case c, ok := <-x.in:
-				if !ok {
-					break gather
-				}
-				recs = append(recs, c.recs...)
-				last = c
+				take(c, ok)
 			case <-x.urgent:
 				break gather
 			case <-timer.C:
@@ -80,14 +82,10 @@ func (x *indexer) run() {
 		// Commits already waiting join this transaction: a reader waiting
 		// behind a backlog waits for one transaction, not one per commit.
 	drain:
-		for len(recs) < indexBatch {
+		for open && len(recs) < indexBatch {
 			select {
 			case c, ok := <-x.in:
-				if !ok {
-					break drain
-				}
-				recs = append(recs, c.recs...)
-				last = c
+				take(c, ok)
 			default:
 				break drain
 			}
