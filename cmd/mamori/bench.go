@@ -156,7 +156,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if *memProfile != "" {
-		if err := writeAllocProfile(*memProfile); err != nil {
+		if err := writeProfile("allocs", *memProfile); err != nil {
 			return err
 		}
 	}
@@ -475,14 +475,15 @@ type loadResult struct {
 	latencies []time.Duration // sorted
 }
 
-func writeAllocProfile(path string) error {
+// writeProfile writes the runtime profile name ("allocs", "heap") to path.
+func writeProfile(name, path string) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("allocation profile: %w", err)
+		return fmt.Errorf("%s profile: %w", name, err)
 	}
-	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
 		f.Close()
-		return fmt.Errorf("allocation profile %s: %w", path, err)
+		return fmt.Errorf("%s profile %s: %w", name, path, err)
 	}
 	return f.Close()
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -131,7 +130,7 @@ func shortAccountsReport(ctx context.Context, nets *enrich.Networks, opts memory
 	took := time.Since(start)
 	withLog := measure()
 	if opts.heapProfile != "" {
-		if err := writeHeapProfile(opts.heapProfile); err != nil {
+		if err := writeProfile("heap", opts.heapProfile); err != nil {
 			return err
 		}
 	}
@@ -187,7 +186,7 @@ func simAccountsReport(ctx context.Context, nets *enrich.Networks, opts memoryOp
 	log.drop()
 	state := measure()
 	if opts.heapProfile != "" {
-		if err := writeHeapProfile(opts.heapProfile + ".sim"); err != nil {
+		if err := writeProfile("heap", opts.heapProfile + ".sim"); err != nil {
 			return err
 		}
 	}
@@ -200,17 +199,6 @@ func simAccountsReport(ctx context.Context, nets *enrich.Networks, opts memoryOp
 	return nil
 }
 
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("heap profile: %w", err)
-	}
-	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
-		f.Close()
-		return fmt.Errorf("heap profile %s: %w", path, err)
-	}
-	return f.Close()
-}
 
 // throughJSON encodes events as a store sends them and decodes them as
 // the HTTP API does.
