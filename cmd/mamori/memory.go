@@ -186,7 +186,7 @@ func simAccountsReport(ctx context.Context, nets *enrich.Networks, opts memoryOp
 	log.drop()
 	state := measure()
 	if opts.heapProfile != "" {
-		if err := writeProfile("heap", opts.heapProfile + ".sim"); err != nil {
+		if err := writeProfile("heap", opts.heapProfile+".sim"); err != nil {
 			return err
 		}
 	}
@@ -198,7 +198,6 @@ func simAccountsReport(ctx context.Context, nets *enrich.Networks, opts memoryOp
 	fmt.Fprintf(out, "  account state beyond the empty engine: heap %.0f B/account\n", h)
 	return nil
 }
-
 
 // throughJSON encodes events as a store sends them and decodes them as
 // the HTTP API does.
