@@ -130,6 +130,13 @@ func (x *indexer) removeBefore(n uint64) {
 	}
 }
 
+// indexed returns the last commit in the tables.
+func (x *indexer) indexed() uint64 {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.gen
+}
+
 // failed returns why indexing stopped, or nil.
 func (x *indexer) failed() error {
 	x.mu.Lock()

@@ -211,17 +211,12 @@ func (j *journal) createSegment(n uint64) error {
 	return nil
 }
 
-// write appends the frames of recs (barriers have no frame) and syncs;
-// it returns the position after them.
+// write appends the frames of recs and syncs; it returns the position
+// after them.
 func (j *journal) write(recs []Record) (position, error) {
 	j.buf = j.buf[:0]
 	for i := range recs {
-		if recs[i].ID != "" {
-			j.buf = appendFrame(j.buf, &recs[i])
-		}
-	}
-	if len(j.buf) == 0 {
-		return j.at, nil
+		j.buf = appendFrame(j.buf, &recs[i])
 	}
 	if _, err := j.f.Write(j.buf); err != nil {
 		return j.at, fmt.Errorf("write journal segment %d: %w", j.at.segment, err)

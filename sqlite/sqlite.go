@@ -424,9 +424,7 @@ func (l *Log) writeTables(ctx context.Context, recs []Record, end position) erro
 // journal and the memory holding those commits grow with it.
 func (l *Log) IndexLag() uint64 {
 	committed := l.committed.Load()
-	l.indexer.mu.Lock()
-	defer l.indexer.mu.Unlock()
-	return committed - min(committed, l.indexer.gen)
+	return committed - min(committed, l.indexer.indexed())
 }
 
 // caughtUp returns once every record acknowledged so far is in the
