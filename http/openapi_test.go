@@ -2218,7 +2218,8 @@ type oasFailingHooks struct{ err error }
 func (f oasFailingHooks) Records(context.Context, uint64, int) ([]mamori.LogRecord, error) {
 	return nil, f.err
 }
-func (f oasFailingHooks) LogEnd(context.Context) (uint64, error) { return 0, f.err }
+func (f oasFailingHooks) LogEnd(context.Context) (uint64, error)     { return 0, f.err }
+func (f oasFailingHooks) RecordsEnd(context.Context) (uint64, error) { return 0, f.err }
 func (f oasFailingHooks) CaseSeen(context.Context, string, string, uint64) (bool, error) {
 	return false, f.err
 }

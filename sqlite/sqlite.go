@@ -547,6 +547,11 @@ func (l *Log) MaxSeq(ctx context.Context) (uint64, error) {
 	if err := l.caughtUp(ctx); err != nil {
 		return 0, err
 	}
+	return l.tablesEnd(ctx)
+}
+
+// tablesEnd returns the highest sequence in the tables.
+func (l *Log) tablesEnd(ctx context.Context) (uint64, error) {
 	var n sql.NullInt64
 	if err := l.reader.QueryRowContext(ctx, `SELECT max(seq) FROM events`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("read log end: %w", err)

@@ -34,6 +34,10 @@ func (w *Webhooks) Records(ctx context.Context, after uint64, limit int) ([]mamo
 // LogEnd returns the highest sequence in the log.
 func (w *Webhooks) LogEnd(ctx context.Context) (uint64, error) { return w.l.MaxSeq(ctx) }
 
+// RecordsEnd returns the highest sequence in the tables, without waiting
+// for the commits on their way there.
+func (w *Webhooks) RecordsEnd(ctx context.Context) (uint64, error) { return w.l.tablesEnd(ctx) }
+
 // CaseSeen reports whether a record of account before seq named case id.
 func (w *Webhooks) CaseSeen(ctx context.Context, account, id string, seq uint64) (bool, error) {
 	var n int

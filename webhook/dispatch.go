@@ -111,6 +111,9 @@ func (t *tailer) run(ctx context.Context) {
 // at most one batch, and reports whether the batch was full.
 func (t *tailer) pump(ctx context.Context) (bool, error) {
 	s := t.s
+	if skipped, err := t.skipUnwatched(ctx); skipped || err != nil {
+		return false, err
+	}
 	recs, err := s.store.Records(ctx, t.cursor, s.opts.Batch)
 	if err != nil || len(recs) == 0 {
 		return false, err
@@ -166,6 +169,34 @@ func (t *tailer) pump(ctx context.Context) (bool, error) {
 		s.wakeWorker(id)
 	}
 	return full, nil
+}
+
+// skipUnwatched moves the cursor to the end of the records when no
+// endpoint exists, and reports whether it did: their messages would go to
+// no one, and deriving them means reading and decoding every record.
+// Create stores an endpoint holding s.mu, which is held here from the
+// look at the endpoints to the read of the records' end; so every record
+// skipped was numbered, hence decided, before the first endpoint existed.
+// Records numbered before it but still on their way are skipped with it.
+func (t *tailer) skipUnwatched(ctx context.Context) (bool, error) {
+	s := t.s
+	s.mu.Lock()
+	eps, err := s.store.Endpoints(ctx)
+	var end uint64
+	if err == nil && len(eps) == 0 {
+		end, err = s.store.RecordsEnd(ctx)
+	}
+	s.mu.Unlock()
+	if err != nil || len(eps) > 0 {
+		return false, err
+	}
+	if end > t.cursor {
+		t.cursor = end
+	}
+	if s.now().Sub(t.savedAt) < cursorSaveEvery {
+		return true, nil
+	}
+	return true, t.save(ctx)
 }
 
 // save persists the cursor if it moved.

@@ -61,12 +61,22 @@ type CaseBook interface {
 // decision (unless allow), the case it opened or joined, then one message
 // per action. A record gives the same messages every time it is read.
 func Messages(ctx context.Context, rec mamori.LogRecord, cases CaseBook) ([]Message, error) {
+	// Most records are quiet: an allow with no action and no case. Their
+	// reasons, the bulk of a decision, are not decoded.
+	var head struct {
+		Decision mamori.Outcome  `json:"decision"`
+		Actions  []mamori.Action `json:"actions"`
+		CaseID   string          `json:"case_id"`
+	}
+	if err := json.Unmarshal(rec.Decision, &head); err != nil {
+		return nil, fmt.Errorf("decode decision of record %d: %w", rec.Seq, err)
+	}
+	if head.Decision == mamori.Allow && len(head.Actions) == 0 && head.CaseID == "" {
+		return nil, nil
+	}
 	var d mamori.Decision
 	if err := json.Unmarshal(rec.Decision, &d); err != nil {
 		return nil, fmt.Errorf("decode decision of record %d: %w", rec.Seq, err)
-	}
-	if d.Decision == mamori.Allow && len(d.Actions) == 0 && d.CaseID == "" {
-		return nil, nil
 	}
 	var ev mamori.Event
 	if err := json.Unmarshal(rec.Event, &ev); err != nil {

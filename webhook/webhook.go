@@ -148,6 +148,9 @@ type Store interface {
 	Records(ctx context.Context, after uint64, limit int) ([]mamori.LogRecord, error)
 	// LogEnd returns the highest sequence in the log, 0 when empty.
 	LogEnd(ctx context.Context) (uint64, error)
+	// RecordsEnd returns the highest sequence Records can return now,
+	// without waiting for records on their way; 0 when there is none.
+	RecordsEnd(ctx context.Context) (uint64, error)
 	// CaseSeen reports whether a record of account before sequence seq
 	// named case id.
 	CaseSeen(ctx context.Context, account, id string, seq uint64) (bool, error)

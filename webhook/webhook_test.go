@@ -677,3 +677,47 @@ func TestCursorOverQuietRecordsIsSavedLazily(t *testing.T) {
 		t.Errorf("cursor %d after Close, want 8", c)
 	}
 }
+
+// readCounter counts the reads of records.
+type readCounter struct {
+	webhook.Store
+	reads atomic.Int64
+}
+
+func (c *readCounter) Records(ctx context.Context, after uint64, limit int) ([]mamori.LogRecord, error) {
+	c.reads.Add(1)
+	return c.Store.Records(ctx, after, limit)
+}
+
+func TestRecordsBeforeTheFirstEndpointAreNotRead(t *testing.T) {
+	h := newHarness(t, testOptions())
+	store := &readCounter{Store: h.log.Webhooks()}
+	h.svc = webhook.New(store, h.opts)
+	t.Cleanup(func() { h.svc.Close() })
+	cursor := func() uint64 {
+		c, err := store.Cursor(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	h.start()
+	// Each of these would give a message, had anyone asked for them.
+	for i := range 3 {
+		h.append(record("a-1", "e"+strconv.Itoa(i+1), mamori.LoginSucceeded, i, challenge()))
+	}
+	h.until("the cursor past the records", time.Millisecond, func() bool { return cursor() == 3 })
+	if n := store.reads.Load(); n != 0 {
+		t.Errorf("records read %d times with no endpoint, want 0", n)
+	}
+
+	rc := newReceiver(t, nil)
+	h.create(rc.srv.URL)
+	h.append(record("a-1", "e4", mamori.LoginSucceeded, 3, challenge()))
+	h.until("the record after the endpoint", time.Millisecond, func() bool { return len(rc.accepted()) == 1 })
+	time.Sleep(30 * time.Millisecond)
+	checkOnce(t, rc.accepted(), []string{"msg_4_decision_created_0"}, false)
+	if store.reads.Load() == 0 {
+		t.Error("records were not read once an endpoint existed")
+	}
+}
