@@ -52,7 +52,7 @@ func parseNetworks(raw []byte) (*Networks, error) {
 		return nil, fmt.Errorf("%w: bad magic", errCorrupt)
 	}
 	n := &Networks{source: string(d.bytes(d.count(1)))}
-	n.systems = d.systems()
+	n.systems, n.orgs = d.systems()
 	n.countries = d.countries()
 	n.v4ASN = decodeTable[uint32](&d, len(n.systems), 0, v4Shift)
 	n.v4Country = decodeTable[uint32](&d, len(n.countries), 0, v4Shift)
@@ -131,10 +131,11 @@ func (d *decoder) bytes(n int) []byte {
 	return b
 }
 
-func (d *decoder) systems() []autonomousSystem {
+// systems decodes the autonomous systems, and the string that holds all
+// their names one after another.
+func (d *decoder) systems() ([]autonomousSystem, string) {
 	c := d.count(2)
 	systems := make([]autonomousSystem, c)
-	ends := make([]int, c)
 	var orgs strings.Builder
 	var number uint64
 	for i := range systems {
@@ -143,17 +144,18 @@ func (d *decoder) systems() []autonomousSystem {
 			d.fail("bad AS number")
 		}
 		orgs.Write(d.bytes(d.count(1)))
+		if orgs.Len() > 1<<32-1 {
+			d.fail("AS names too long")
+		}
 		systems[i].number = uint32(number)
-		ends[i] = orgs.Len()
+		systems[i].orgEnd = uint32(orgs.Len())
 	}
-	// One string holds every name; each org is a slice of it.
-	all, start := orgs.String(), 0
+	all, start := orgs.String(), uint32(0)
 	for i := range systems {
-		systems[i].org = all[start:ends[i]]
-		start = ends[i]
-		systems[i].typ = ClassifyAS(systems[i].number, systems[i].org)
+		systems[i].typ = codeOf(ClassifyAS(systems[i].number, all[start:systems[i].orgEnd]))
+		start = systems[i].orgEnd
 	}
-	return systems
+	return systems, all
 }
 
 func (d *decoder) countries() []string {

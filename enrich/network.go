@@ -52,6 +52,7 @@ type Network struct {
 type Networks struct {
 	source    string
 	systems   []autonomousSystem // index i+1 in the range tables
+	orgs      string             // every system's organisation name, in order
 	countries []string           // index i+1 in the range tables
 	v4ASN     rangeTable[uint32]
 	v4Country rangeTable[uint32]
@@ -59,10 +60,48 @@ type Networks struct {
 	v6Country rangeTable[uint64]
 }
 
+// autonomousSystem holds no pointer, so that the garbage collector need
+// not scan the table of all of them (3 MiB) in every cycle.
 type autonomousSystem struct {
 	number uint32
-	org    string
-	typ    NetworkType
+	orgEnd uint32 // the name is orgs[the previous system's orgEnd:orgEnd]
+	typ    networkCode
+}
+
+// networkCode is a NetworkType in one byte.
+type networkCode uint8
+
+func codeOf(t NetworkType) networkCode {
+	switch t {
+	case Hosting:
+		return 1
+	case Mobile:
+		return 2
+	case ISP:
+		return 3
+	}
+	return 0
+}
+
+func (c networkCode) NetworkType() NetworkType {
+	switch c {
+	case 1:
+		return Hosting
+	case 2:
+		return Mobile
+	case 3:
+		return ISP
+	}
+	return Unknown
+}
+
+// org returns the organisation name of systems[i].
+func (n *Networks) org(i int) string {
+	start := uint32(0)
+	if i > 0 {
+		start = n.systems[i-1].orgEnd
+	}
+	return n.orgs[start:n.systems[i].orgEnd]
 }
 
 // LoadNetworks decodes the extract embedded in the package. It takes about
@@ -94,7 +133,7 @@ func (n *Networks) Lookup(ip netip.Addr) Network {
 	net := Network{Type: Unknown}
 	if as != 0 {
 		s := &n.systems[as-1]
-		net.ASN, net.Org, net.Type = s.number, s.org, s.typ
+		net.ASN, net.Org, net.Type = s.number, n.org(int(as-1)), s.typ.NetworkType()
 	}
 	if cc != 0 {
 		net.Country = n.countries[cc-1]

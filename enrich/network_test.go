@@ -3,6 +3,7 @@ package enrich
 import (
 	"errors"
 	"net/netip"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -258,4 +259,64 @@ func FuzzParseNetworks(f *testing.F) {
 		_ = n.Lookup(netip.MustParseAddr("1.2.3.4"))
 		_ = n.Lookup(netip.MustParseAddr("2001:db8::1"))
 	})
+}
+
+// TestTheTablesHoldNoPointers keeps the loaded tables out of every
+// garbage collection's marking: the collector scans only memory that may
+// hold pointers, and mamori keeps these tables for its whole life.
+func TestTheTablesHoldNoPointers(t *testing.T) {
+	for _, typ := range []reflect.Type{
+		reflect.TypeFor[autonomousSystem](),
+		reflect.TypeFor[rangeTable[uint32]](),
+		reflect.TypeFor[rangeTable[uint64]](),
+	} {
+		if p := pointerIn(typ); p != "" {
+			t.Errorf("%v holds a pointer: %s", typ, p)
+		}
+	}
+}
+
+// pointerIn names a part of t's elements that holds a pointer, or "".
+// A slice's own header is a pointer, but what it points to is allocated
+// apart and scanned only if its element type holds pointers.
+func pointerIn(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Struct:
+		for f := range t.Fields() {
+			if f.Type.Kind() == reflect.Slice {
+				if p := pointerIn(f.Type.Elem()); p != "" {
+					return f.Name + "[]." + p
+				}
+				continue
+			}
+			if p := pointerIn(f.Type); p != "" {
+				return f.Name + ": " + p
+			}
+		}
+		return ""
+	case reflect.Array:
+		return pointerIn(t.Elem())
+	case reflect.String, reflect.Pointer, reflect.Slice, reflect.Map, reflect.Chan,
+		reflect.Func, reflect.Interface, reflect.UnsafePointer:
+		return t.Kind().String()
+	}
+	return ""
+}
+
+func TestSystemsKeepTheirNamesAndTypes(t *testing.T) {
+	n := testNetworks(t)
+	for _, typ := range []NetworkType{Hosting, Mobile, ISP, Unknown} {
+		if got := codeOf(typ).NetworkType(); got != typ {
+			t.Errorf("%s comes back as %s", typ, got)
+		}
+	}
+	for i := range n.systems {
+		s := &n.systems[i]
+		if got, want := s.typ.NetworkType(), ClassifyAS(s.number, n.org(i)); got != want {
+			t.Fatalf("AS%d %q: type %s, classified %s", s.number, n.org(i), got, want)
+		}
+	}
+	if got := n.Lookup(netip.MustParseAddr("8.8.8.8")); got.Org == "" || got.ASN != 15169 {
+		t.Errorf("8.8.8.8: %+v", got)
+	}
 }
