@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +151,36 @@ func decodeBody(t *testing.T, path string, raw []byte) []mamori.Event {
 		t.Fatalf("%v: %s", err, raw)
 	}
 	return []mamori.Event{ev}
+}
+
+// TestMemoryReportSaysWhatCollectionsScan checks the memory report's
+// lines: the heap per account, and the part of it that holds pointers,
+// which can be no more than the heap.
+func TestMemoryReportSaysWhatCollectionsScan(t *testing.T) {
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"bench", "--memory-accounts", "3000", "--memory-sim-accounts", "40"}, &stdout, io.Discard); err != nil {
+		t.Fatalf("bench: %v\n%s", err, stdout.String())
+	}
+	short := regexp.MustCompile(`account state \(.*\): heap (-?[0-9]+) B/account \((-?[0-9]+) B of it scanned by every garbage collection\), RSS -?[0-9]+ B/account`)
+	m := short.FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no account state line:\n%s", stdout.String())
+	}
+	heap, scanned := atoi(t, m[1]), atoi(t, m[2])
+	if scanned <= 0 || scanned > heap {
+		t.Errorf("%d B scanned of a heap of %d B an account:\n%s", scanned, heap, stdout.String())
+	}
+	sim := regexp.MustCompile(`beyond the empty engine: heap -?[0-9]+ B/account \(-?[0-9]+ B of it scanned by every garbage collection\)`)
+	if !sim.MatchString(stdout.String()) {
+		t.Errorf("no simulated accounts line:\n%s", stdout.String())
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
