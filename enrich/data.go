@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -144,7 +145,7 @@ func (d *decoder) systems() ([]autonomousSystem, string) {
 			d.fail("bad AS number")
 		}
 		orgs.Write(d.bytes(d.count(1)))
-		if orgs.Len() > 1<<32-1 {
+		if uint64(orgs.Len()) > math.MaxUint32 {
 			d.fail("AS names too long")
 		}
 		systems[i].number = uint32(number)
