@@ -61,14 +61,21 @@ func appendFrame(buf []byte, r *Record) []byte {
 	buf = binary.AppendUvarint(buf, r.Seq)
 	buf = binary.AppendVarint(buf, r.Time.Unix())
 	buf = binary.AppendUvarint(buf, uint64(r.Time.Nanosecond()))
-	for _, s := range [][]byte{[]byte(r.ID), []byte(r.Account), []byte(r.Type), r.Event, r.Decision} {
-		buf = binary.AppendUvarint(buf, uint64(len(s)))
-		buf = append(buf, s...)
-	}
+	buf = appendField(buf, r.ID)
+	buf = appendField(buf, r.Account)
+	buf = appendField(buf, r.Type)
+	buf = appendField(buf, r.Event)
+	buf = appendField(buf, r.Decision)
 	payload := buf[start+frameHeader:]
 	binary.LittleEndian.PutUint32(buf[start:], uint32(len(payload)))
 	binary.LittleEndian.PutUint32(buf[start+4:], crc32.Checksum(payload, castagnoli))
 	return buf
+}
+
+// appendField appends s after its length, strings and bytes alike.
+func appendField[T string | []byte](buf []byte, s T) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	return append(buf, s...)
 }
 
 // errTorn says a frame is incomplete or fails its checksum.
@@ -78,7 +85,6 @@ var errTorn = errors.New("torn or damaged frame")
 // copies.
 func decodePayload(p []byte) (Record, error) {
 	var r Record
-	var n int
 	var err error
 	if r.Seq, p, err = uvarint(p); err != nil {
 		return r, err
