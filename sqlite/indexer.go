@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
 )
@@ -13,38 +11,39 @@ import (
 const indexBatch = 4096
 
 // chunk is the records of one group commit, durable in the journal up to
-// end, on their way into the tables.
+// end, their frames starting at starts, on their way into the index.
 type chunk struct {
-	recs []Record
-	end  position
-	gen  uint64 // the commit's number; commits are numbered from 1
+	recs   []Record
+	starts []position
+	end    position
+	gen    uint64 // the commit's number; commits are numbered from 1
 }
 
-// indexer writes committed records into the events table, a few
-// commits to a transaction, and moves the journal position with them in
-// the same transaction, so that a restart knows exactly which records
-// the tables lack. Readers that must see every acknowledged record wait
-// for it (wait); the tables then answer as if each commit had written
-// them directly.
+// indexer writes committed records into the index, a few commits to a
+// batch, and moves the index's position in the journal with them in the
+// same batch, so that a restart knows exactly which records the index
+// lacks. Readers that must see every acknowledged record wait for it
+// (wait); the index then answers as if each commit had written it
+// directly.
 type indexer struct {
 	l       *Log
 	in      chan chunk
 	urgent  chan struct{} // a reader is waiting: flush without delay
 	stopped chan struct{}
-	oldest  uint64 // the lowest journal segment that may still be on disk
 
 	mu      sync.Mutex
-	gen     uint64 // the last commit in the tables
-	err     error  // why indexing stopped, if it did
+	gen     uint64    // the last commit in the index
+	meta    indexMeta // how far the index goes
+	err     error     // why indexing stopped, if it did
 	flushed chan struct{}
 }
 
-func newIndexer(l *Log, oldest uint64) *indexer {
+func newIndexer(l *Log, meta indexMeta) *indexer {
 	// The queue is deep so that a slow transaction (a checkpoint, a
-	// burst) delays the tables, not the commits: the committer blocks
+	// burst) delays the index, not the commits: the committer blocks
 	// only when this many commits wait.
 	return &indexer{l: l, in: make(chan chunk, 4096), urgent: make(chan struct{}, 1),
-		stopped: make(chan struct{}), oldest: oldest, flushed: make(chan struct{})}
+		stopped: make(chan struct{}), meta: meta, flushed: make(chan struct{})}
 }
 
 // run indexes until in is closed and drained. It waits up to the index
@@ -53,17 +52,18 @@ func newIndexer(l *Log, oldest uint64) *indexer {
 func (x *indexer) run() {
 	defer close(x.stopped)
 	var recs []Record
+	var starts []position
 	for {
 		first, ok := <-x.in
 		if !ok {
 			return
 		}
-		recs = append(recs[:0], first.recs...)
+		recs, starts = append(recs[:0], first.recs...), append(starts[:0], first.starts...)
 		last, open := first, true
 		// take adds the next commit, unless in is closed and drained.
 		take := func(c chunk, ok bool) {
 			if open = ok; ok {
-				recs, last = append(recs, c.recs...), c
+				recs, starts, last = append(recs, c.recs...), append(starts, c.starts...), c
 			}
 		}
 		timer := time.NewTimer(x.l.opts.IndexDelay)
@@ -90,47 +90,53 @@ func (x *indexer) run() {
 				break drain
 			}
 		}
-		x.flush(recs, last)
+		x.flush(recs, starts, last)
 		clear(recs) // let the events' bytes go
 	}
 }
 
-func (x *indexer) flush(recs []Record, last chunk) {
+func (x *indexer) flush(recs []Record, starts []position, last chunk) {
 	if x.failed() != nil {
-		return // the tables stop where they failed; a restart indexes the rest from the journal
+		return // the index stops where it failed; a restart indexes the rest from the journal
 	}
 	start := time.Now()
-	err := x.l.writeTables(context.Background(), recs, last.end)
+	x.mu.Lock()
+	meta := x.meta
+	x.mu.Unlock()
+	meta = meta.after(recs, last.end)
+	err := x.l.index.add(recs, starts, meta)
 	x.mu.Lock()
 	if err != nil {
 		x.err = err
 	} else {
-		x.gen = last.gen
+		x.gen, x.meta = last.gen, meta
 	}
 	close(x.flushed)
 	x.flushed = make(chan struct{})
 	x.mu.Unlock()
-	if err != nil {
-		return
-	}
-	x.removeBefore(last.end.segment)
-	if x.l.opts.OnIndexed != nil {
+	if err == nil && x.l.opts.OnIndexed != nil {
 		x.l.opts.OnIndexed(len(recs), time.Since(start))
 	}
 }
 
-// removeBefore removes the journal segments before segment n: the tables
-// hold all their records.
-func (x *indexer) removeBefore(n uint64) {
-	for ; x.oldest < n; x.oldest++ {
-		if err := os.Remove(segmentPath(x.l.journalDir, x.oldest)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			// Harmless but worth knowing: Open removes it next time.
-			x.l.opts.Logger.Warn("remove indexed journal segment", "segment", x.oldest, "err", err)
-		}
+// after is m once recs, which end at end, are indexed too.
+func (m indexMeta) after(recs []Record, end position) indexMeta {
+	m.end = end
+	m.count += uint64(len(recs))
+	for i := range recs {
+		m.last = max(m.last, recs[i].Seq)
 	}
+	return m
 }
 
-// indexed returns the last commit in the tables.
+// state returns how far the index goes.
+func (x *indexer) state() indexMeta {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.meta
+}
+
+// indexed returns the last commit in the index.
 func (x *indexer) indexed() uint64 {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -144,14 +150,14 @@ func (x *indexer) failed() error {
 	return x.err
 }
 
-// wait returns once commit gen and those before it are in the tables.
+// wait returns once commit gen and those before it are in the index.
 func (x *indexer) wait(ctx context.Context, gen uint64) error {
 	for {
 		x.mu.Lock()
 		indexed, err, flushed := x.gen >= gen, x.err, x.flushed
 		x.mu.Unlock()
 		if err != nil {
-			return fmt.Errorf("event log tables: %w", err)
+			return fmt.Errorf("event log index: %w", err)
 		}
 		if indexed {
 			return nil

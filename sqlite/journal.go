@@ -15,13 +15,11 @@ import (
 	"time"
 )
 
-// The journal is where an appended record first becomes durable: each
-// group commit is one write and one sync of an append-only segment file.
-// Writing the records into the SQLite tables, with their indexes, would
-// take dozens of page writes and system calls per commit on the request
-// path; the indexer does it afterwards in larger transactions and then
-// removes the segments it has covered. Until then the journal is the
-// only durable copy, and Open indexes whatever it finds there.
+// The journal is where an appended record becomes durable, and where it
+// stays: each group commit is one write and one sync of an append-only
+// segment file. The indexer records afterwards, in larger batches, where
+// each frame starts (index.go); reads find frames through the index, and
+// Open indexes whatever the journal holds past the index's position.
 //
 // A segment is a run of frames:
 //
@@ -32,7 +30,7 @@ import (
 //	         uvarint length and its bytes
 //
 // A crash can leave the last frame of the last segment torn; it was never
-// acknowledged, so reading stops there. Anything else unreadable is
+// acknowledged, so Open cuts it off. Anything else unreadable is
 // corruption and stops Open.
 
 const (
@@ -41,7 +39,7 @@ const (
 	// ask for gigabytes; events are at most 1 MiB, decisions far less.
 	maxFrame = 16 << 20
 	// segmentSize is the size after which the journal moves to a new
-	// segment, so that indexed records can be removed.
+	// segment, so that no file grows without bound.
 	segmentSize = 64 << 20
 	segmentExt  = ".seg"
 )
@@ -131,37 +129,112 @@ func uvarint(p []byte) (uint64, []byte, error) {
 // (wrapped) if what follows is not a whole, valid frame.
 func readFrames(r io.Reader, offset int64, fn func(Record, int64) error) (int64, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	var header [frameHeader]byte
 	var payload []byte
 	for {
-		if _, err := io.ReadFull(br, header[:]); err != nil {
-			if err == io.EOF {
-				return offset, nil
-			}
-			return offset, fmt.Errorf("header at %d: %w", offset, errTorn)
+		rec, size, err := nextFrame(br, &payload)
+		if err == io.EOF {
+			return offset, nil
 		}
-		size := binary.LittleEndian.Uint32(header[:])
-		if size == 0 || size > maxFrame {
-			return offset, fmt.Errorf("length %d at %d: %w", size, offset, errTorn)
-		}
-		if cap(payload) < int(size) {
-			payload = make([]byte, size)
-		}
-		payload = payload[:size]
-		if _, err := io.ReadFull(br, payload); err != nil {
-			return offset, fmt.Errorf("payload at %d: %w", offset, errTorn)
-		}
-		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(header[4:]) {
-			return offset, fmt.Errorf("checksum at %d: %w", offset, errTorn)
-		}
-		rec, err := decodePayload(payload)
 		if err != nil {
-			return offset, fmt.Errorf("record at %d: %w", offset, err)
+			return offset, fmt.Errorf("%w at %d", err, offset)
 		}
-		offset += frameHeader + int64(size)
+		offset += size
 		if err := fn(rec, offset); err != nil {
 			return offset, err
 		}
+	}
+}
+
+// nextFrame reads the frame at br and returns its record and length;
+// io.EOF if br ends before it, errTorn (wrapped) if it is not a whole,
+// valid frame. payload is scratch space kept between calls.
+func nextFrame(br *bufio.Reader, payload *[]byte) (Record, int64, error) {
+	var header [frameHeader]byte
+	if n, err := io.ReadFull(br, header[:]); err != nil {
+		if n == 0 && err == io.EOF {
+			return Record{}, 0, io.EOF
+		}
+		return Record{}, 0, fmt.Errorf("header: %w", errTorn)
+	}
+	size := binary.LittleEndian.Uint32(header[:])
+	if size == 0 || size > maxFrame {
+		return Record{}, 0, fmt.Errorf("length %d: %w", size, errTorn)
+	}
+	if cap(*payload) < int(size) {
+		*payload = make([]byte, size)
+	}
+	p := (*payload)[:size]
+	if _, err := io.ReadFull(br, p); err != nil {
+		return Record{}, 0, fmt.Errorf("payload: %w", errTorn)
+	}
+	if crc32.Checksum(p, castagnoli) != binary.LittleEndian.Uint32(header[4:]) {
+		return Record{}, 0, fmt.Errorf("checksum: %w", errTorn)
+	}
+	rec, err := decodePayload(p)
+	if err != nil {
+		return Record{}, 0, fmt.Errorf("record: %w", err)
+	}
+	return rec, frameHeader + int64(size), nil
+}
+
+// frameReader reads the frames at given places of the journal. Places
+// that follow each other are read on without a seek, so reading records
+// in log order reads the segments front to back.
+type frameReader struct {
+	dir     string
+	f       *os.File
+	segment uint64
+	at      int64 // the offset of br's next byte; -1 when unknown
+	br      *bufio.Reader
+	payload []byte
+}
+
+// read returns the record whose frame starts at p.
+func (r *frameReader) read(p position) (Record, error) {
+	if r.f == nil || r.segment != p.segment {
+		r.close()
+		f, err := os.Open(segmentPath(r.dir, p.segment))
+		if err != nil {
+			return Record{}, fmt.Errorf("journal segment %d: %w", p.segment, err)
+		}
+		r.f, r.segment, r.at = f, p.segment, -1
+	}
+	if r.at != p.offset {
+		if _, err := r.f.Seek(p.offset, io.SeekStart); err != nil {
+			return Record{}, fmt.Errorf("journal segment %d at %d: %w", p.segment, p.offset, err)
+		}
+		if r.br == nil {
+			r.br = bufio.NewReaderSize(r.f, 32<<10)
+		} else {
+			r.br.Reset(r.f)
+		}
+		r.at = p.offset
+	}
+	rec, size, err := nextFrame(r.br, &r.payload)
+	if err != nil {
+		r.at = -1
+		if err == io.EOF {
+			err = fmt.Errorf("no frame: %w", errTorn)
+		}
+		return Record{}, fmt.Errorf("journal segment %d at %d: %w", p.segment, p.offset, err)
+	}
+	r.at += size
+	return rec, nil
+}
+
+// record returns the record at p, which the index says is seq.
+func (r *frameReader) record(seq uint64, p position) (Record, error) {
+	rec, err := r.read(p)
+	if err == nil && rec.Seq != seq {
+		err = fmt.Errorf("the index puts record %d at %d:%d, where the journal holds %d", seq, p.segment, p.offset, rec.Seq)
+	}
+	return rec, err
+}
+
+func (r *frameReader) close() {
+	if r.f != nil {
+		r.f.Close()
+		r.f = nil
 	}
 }
 
@@ -217,24 +290,25 @@ func (j *journal) createSegment(n uint64) error {
 	return nil
 }
 
-// write appends the frames of recs and syncs; it returns the position
-// after them.
-func (j *journal) write(recs []Record) (position, error) {
+// write appends the frames of recs and syncs; it returns where each
+// frame starts, appended to starts, and the position after them.
+func (j *journal) write(recs []Record, starts []position) ([]position, position, error) {
 	j.buf = j.buf[:0]
 	for i := range recs {
+		starts = append(starts, position{segment: j.at.segment, offset: j.at.offset + int64(len(j.buf))})
 		j.buf = appendFrame(j.buf, &recs[i])
 	}
 	if _, err := j.f.Write(j.buf); err != nil {
-		return j.at, fmt.Errorf("write journal segment %d: %w", j.at.segment, err)
+		return starts, j.at, fmt.Errorf("write journal segment %d: %w", j.at.segment, err)
 	}
 	if err := j.f.Sync(); err != nil {
-		return j.at, fmt.Errorf("sync journal segment %d: %w", j.at.segment, err)
+		return starts, j.at, fmt.Errorf("sync journal segment %d: %w", j.at.segment, err)
 	}
 	j.at.offset += int64(len(j.buf))
 	if cap(j.buf) > 4<<20 {
 		j.buf = nil // one huge commit should not pin its buffer
 	}
-	return j.at, nil
+	return starts, j.at, nil
 }
 
 func (j *journal) close() error {

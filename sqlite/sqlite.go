@@ -1,8 +1,9 @@
-// Package sqlite is mamori's embedded store: the event log in a SQLite
-// file (pure-Go driver, WAL mode), written through a journal with group
-// commit: many concurrent writers share one write and one sync of an
-// append-only file, and the records reach the tables shortly after, many
-// commits to a transaction (see journal.go).
+// Package sqlite is mamori's embedded store. The event log is a journal
+// of append-only segment files with group commit (many concurrent
+// writers share one write and one sync), indexed shortly after in a
+// Pebble store, many commits to a batch (journal.go, index.go). Webhooks,
+// users and the console's analysts are tables of a SQLite file
+// (pure-Go driver, WAL mode).
 package sqlite
 
 import (
@@ -16,6 +17,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,12 +46,12 @@ type Options struct {
 	// OnCommit, when set, is told the size and duration of each commit
 	// (the records are then durable).
 	OnCommit func(records int, took time.Duration)
-	// OnIndexed, when set, is told when records reached the tables, and
+	// OnIndexed, when set, is told when records reached the index, and
 	// how many in how long: the webhook dispatcher, which reads only what
-	// the tables hold (Webhooks), is woken by it.
+	// the index holds (Webhooks), is woken by it.
 	OnIndexed func(records int, took time.Duration)
 	// IndexDelay is how long committed records may wait for more before
-	// they are written to the tables (default 50ms). A read that must see
+	// they are indexed (default 50ms). A read that must see
 	// every acknowledged record does not wait for it: it has them written
 	// at once.
 	IndexDelay time.Duration
@@ -64,12 +66,7 @@ type Log struct {
 	writer     *sql.DB
 	reader     *sql.DB
 	opts       Options
-
-	// Statements run on every commit or request are prepared once: parsing
-	// the SQL again each time showed up in profiles under load.
-	insert *sql.Stmt
-	byID   *sql.Stmt
-	after  *sql.Stmt
+	index      *index
 
 	// The committer alone uses journal and gen; committed is the last
 	// commit whose records are durable and handed to the indexer.
@@ -81,6 +78,7 @@ type Log struct {
 
 	queue    chan entry
 	stopOnce sync.Once
+	closeErr error
 	stopped  chan struct{}
 	mu       sync.RWMutex // held to read while appending, to write while closing
 	closed   bool
@@ -128,11 +126,11 @@ func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
 		l.closeDBs()
 		return nil, err
 	}
-	if err := l.prepare(ctx); err != nil {
+	if err := l.openIndex(ctx, dir); err != nil {
 		l.closeDBs()
 		return nil, err
 	}
-	if err := l.recover(ctx); err != nil {
+	if err := l.recover(); err != nil {
 		l.closeDBs()
 		return nil, err
 	}
@@ -141,106 +139,108 @@ func Open(ctx context.Context, dir string, opts Options) (*Log, error) {
 	return l, nil
 }
 
-// recover writes into the tables what the journal holds past the
-// position they record, removes the journal's segments, all then in the
-// tables, and starts a new one.
-func (l *Log) recover(ctx context.Context) error {
-	if err := os.MkdirAll(l.journalDir, 0o700); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	var pos position
-	if err := l.writer.QueryRowContext(ctx, `SELECT segment, byte_offset FROM journal_position WHERE id = 1`).
-		Scan(&pos.segment, &pos.offset); err != nil {
-		return fmt.Errorf("read journal position of %s: %w", l.path, err)
+// recover indexes what the journal holds past the index's position,
+// cuts off a commit a crash left incomplete at the journal's end, and
+// starts a new segment.
+func (l *Log) recover() error {
+	meta, _, err := l.index.meta()
+	if err != nil {
+		return err
 	}
 	segs, err := segments(l.journalDir)
 	if err != nil {
 		return err
 	}
-	next := pos.segment + 1
+	next := meta.end.segment + 1
 	recovered := 0
 	for i, n := range segs {
 		next = max(next, n+1)
-		if n < pos.segment {
-			continue // in the tables; only its removal was lost
+		if n < meta.end.segment {
+			continue
 		}
 		from := int64(0)
-		if n == pos.segment {
-			from = pos.offset
+		if n == meta.end.segment {
+			from = meta.end.offset
 		}
-		k, err := l.indexSegment(ctx, n, from)
+		var k int
+		var end int64
+		meta, k, end, err = l.indexSegment(meta, n, from)
 		recovered += k
 		if errors.Is(err, errTorn) && i == len(segs)-1 {
 			// The end of the last segment is the commit a crash cut
-			// short: it was never acknowledged.
+			// short: it was never acknowledged. It is cut off, so that
+			// the segment reads to its end.
 			l.opts.Logger.Warn("journal ends in an incomplete commit, never acknowledged; left out", "segment", n, "err", err)
+			if err := truncate(segmentPath(l.journalDir, n), end); err != nil {
+				return err
+			}
 		} else if err != nil {
 			return fmt.Errorf("journal segment %d of %s: %w", n, l.journalDir, err)
 		}
 	}
 	if recovered > 0 {
-		l.opts.Logger.Info("journal records written to the tables", "records", recovered)
-	}
-	for _, n := range segs {
-		if err := os.Remove(segmentPath(l.journalDir, n)); err != nil {
-			return fmt.Errorf("remove indexed journal segment: %w", err)
-		}
+		l.opts.Logger.Info("journal records indexed", "records", recovered)
 	}
 	l.journal = &journal{dir: l.journalDir}
 	if err := l.journal.createSegment(next); err != nil {
 		return err
 	}
-	l.indexer = newIndexer(l, next)
+	l.indexer = newIndexer(l, meta)
 	return nil
 }
 
-// indexSegment writes the records of segment n from offset into the
-// tables and returns how many.
-func (l *Log) indexSegment(ctx context.Context, n uint64, from int64) (int, error) {
+// indexSegment indexes the records of segment n from offset on and
+// returns the index's new position, how many it indexed and the offset
+// where reading stopped.
+func (l *Log) indexSegment(meta indexMeta, n uint64, from int64) (indexMeta, int, int64, error) {
 	f, err := os.Open(segmentPath(l.journalDir, n))
 	if err != nil {
-		return 0, err
+		return meta, 0, from, err
 	}
 	defer f.Close()
 	if _, err := f.Seek(from, io.SeekStart); err != nil {
-		return 0, err
+		return meta, 0, from, err
 	}
 	var batch []Record
-	total := 0
+	var starts []position
+	total, at := 0, from
+	flush := func(end int64) error {
+		next := meta.after(batch, position{segment: n, offset: end})
+		if err := l.index.add(batch, starts, next); err != nil {
+			return err
+		}
+		meta, total = next, total+len(batch)
+		batch, starts = batch[:0], starts[:0]
+		return nil
+	}
 	end, err := readFrames(f, from, func(r Record, end int64) error {
-		batch = append(batch, r)
+		batch, starts = append(batch, r), append(starts, position{segment: n, offset: at})
+		at = end
 		if len(batch) < indexBatch {
 			return nil
 		}
-		total += len(batch)
-		err := l.writeTables(ctx, batch, position{segment: n, offset: end})
-		batch = batch[:0]
-		return err
+		return flush(end)
 	})
 	if len(batch) > 0 {
-		if ierr := l.writeTables(ctx, batch, position{segment: n, offset: end}); ierr != nil {
-			return total, ierr
+		if ierr := flush(end); ierr != nil {
+			return meta, total, end, ierr
 		}
-		total += len(batch)
 	}
-	return total, err
+	return meta, total, end, err
 }
 
-func (l *Log) prepare(ctx context.Context) error {
-	for _, p := range []struct {
-		db   *sql.DB
-		stmt **sql.Stmt
-		sql  string
-	}{
-		{l.writer, &l.insert, `INSERT INTO events (seq, id, account, type, time, event, decision) VALUES (?, ?, ?, ?, ?, ?, ?)`},
-		{l.reader, &l.byID, `SELECT decision FROM events WHERE id = ?`},
-		{l.reader, &l.after, `SELECT seq, id, account, type, time, event, decision FROM events WHERE seq > ? ORDER BY seq LIMIT ?`},
-	} {
-		stmt, err := p.db.PrepareContext(ctx, p.sql)
-		if err != nil {
-			return fmt.Errorf("prepare %q on %s: %w", p.sql, l.path, err)
-		}
-		*p.stmt = stmt
+// truncate cuts the file at path to size bytes, durably.
+func truncate(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("cut journal segment: %w", err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		return fmt.Errorf("cut journal segment %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("cut journal segment %s: %w", path, err)
 	}
 	return nil
 }
@@ -306,7 +306,7 @@ func (l *Log) Append(rec Record, done func(error)) {
 }
 
 // Barrier returns once every record appended before it is on disk and
-// in the tables, where every read sees it.
+// in the index, where every read sees it.
 func (l *Log) Barrier(ctx context.Context) error {
 	ch := make(chan error, 1)
 	l.Append(Record{}, func(err error) { ch <- err })
@@ -364,7 +364,7 @@ func (l *Log) commit(batch []entry) error {
 		return l.broken
 	}
 	if err := l.indexer.failed(); err != nil {
-		return fmt.Errorf("event log tables: %w", err)
+		return fmt.Errorf("event log index: %w", err)
 	}
 	recs := make([]Record, 0, len(batch))
 	for i := range batch {
@@ -375,13 +375,13 @@ func (l *Log) commit(batch []entry) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	end, err := l.journal.write(recs)
+	starts, end, err := l.journal.write(recs, make([]position, 0, len(recs)))
 	if err != nil {
 		l.broken = err
 		return err
 	}
 	l.gen++
-	l.indexer.in <- chunk{recs: recs, end: end, gen: l.gen}
+	l.indexer.in <- chunk{recs: recs, starts: starts, end: end, gen: l.gen}
 	l.committed.Store(l.gen)
 	if end.offset >= segmentSize {
 		if err := l.journal.createSegment(end.segment + 1); err != nil {
@@ -391,36 +391,8 @@ func (l *Log) commit(batch []entry) error {
 	return nil
 }
 
-// writeTables writes recs into the events table and records that the tables
-// hold the journal up to end, in one transaction.
-func (l *Log) writeTables(ctx context.Context, recs []Record, end position) error {
-	tx, err := l.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin indexing: %w", err)
-	}
-	stmt := tx.StmtContext(ctx, l.insert)
-	defer stmt.Close()
-	for i := range recs {
-		r := &recs[i]
-		if _, err := stmt.ExecContext(ctx, int64(r.Seq), r.ID, r.Account, r.Type,
-			r.Time.UTC().Format(time.RFC3339Nano), r.Event, r.Decision); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("index event %s: %w", r.ID, err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE journal_position SET segment = ?, byte_offset = ? WHERE id = 1`,
-		end.segment, end.offset); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("move journal position: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("index %d events: %w", len(recs), err)
-	}
-	return nil
-}
-
-// IndexLag returns how many acknowledged commits are not in the tables
-// yet: a lag that keeps growing means the tables cannot keep up, and the
+// IndexLag returns how many acknowledged commits are not in the index
+// yet: a lag that keeps growing means the index cannot keep up, and the
 // journal and the memory holding those commits grow with it.
 func (l *Log) IndexLag() uint64 {
 	committed := l.committed.Load()
@@ -428,7 +400,7 @@ func (l *Log) IndexLag() uint64 {
 }
 
 // caughtUp returns once every record acknowledged so far is in the
-// tables: reads then see what each caller was told is recorded.
+// index: reads then see what each caller was told is recorded.
 func (l *Log) caughtUp(ctx context.Context) error {
 	return l.indexer.wait(ctx, l.committed.Load())
 }
@@ -439,32 +411,67 @@ func (l *Log) Decision(ctx context.Context, id string) ([]byte, bool, error) {
 	if err := l.caughtUp(ctx); err != nil {
 		return nil, false, err
 	}
-	var d []byte
-	err := l.byID.QueryRowContext(ctx, id).Scan(&d)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, false, nil
-	}
+	p, ok, err := l.index.place(id)
 	if err != nil {
 		return nil, false, fmt.Errorf("look up event %s: %w", id, err)
 	}
-	return d, true, nil
+	if !ok {
+		return nil, false, nil
+	}
+	r := l.frames()
+	defer r.close()
+	rec, err := r.read(p)
+	if err != nil {
+		return nil, false, fmt.Errorf("look up event %s: %w", id, err)
+	}
+	return rec.Decision, true, nil
 }
+
+func (l *Log) frames() *frameReader { return &frameReader{dir: l.journalDir} }
 
 // AccountEvents implements mamori.EventLog.
 func (l *Log) AccountEvents(ctx context.Context, account string, limit int) ([]Record, error) {
 	if err := l.caughtUp(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := l.reader.QueryContext(ctx, `SELECT seq, id, account, type, time, event, decision FROM events
-		WHERE account = ? ORDER BY seq DESC LIMIT ?`, account, limit)
+	var out []Record
+	err := l.accountRecords(ctx, account, ^uint64(0), func(r Record) (bool, error) {
+		out = append(out, r)
+		return len(out) < limit, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read events of %s: %w", account, err)
 	}
-	recs, err := scanRecords(rows)
-	if err != nil {
-		return nil, fmt.Errorf("read events of %s: %w", account, err)
+	return out, nil
+}
+
+// accountRecords calls fn with the records of account with a sequence
+// below before, newest first, until fn returns false. The newest are
+// read first, so a page of a long history reads only that page.
+func (l *Log) accountRecords(ctx context.Context, account string, before uint64, fn func(Record) (bool, error)) error {
+	if before == 0 {
+		return nil
 	}
-	return recs, nil
+	return l.readPlaces(ctx, func(fn func(uint64, position) (bool, error)) error {
+		return l.index.accountPlaces(account, before, fn)
+	}, fn)
+}
+
+// readPlaces calls fn with the records at the places each gives, until
+// fn returns false.
+func (l *Log) readPlaces(ctx context.Context, each func(func(uint64, position) (bool, error)) error, fn func(Record) (bool, error)) error {
+	r := l.frames()
+	defer r.close()
+	return each(func(seq uint64, p position) (bool, error) {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		rec, err := r.record(seq, p)
+		if err != nil {
+			return false, err
+		}
+		return fn(rec)
+	})
 }
 
 // Records returns up to limit records with a sequence above after, in
@@ -476,52 +483,31 @@ func (l *Log) Records(ctx context.Context, after uint64, limit int, types ...str
 	return l.records(ctx, after, limit, types...)
 }
 
-// records is Records of what the tables hold now, which may lack the
+// records is Records of what the index holds now, which may lack the
 // newest acknowledged records.
 func (l *Log) records(ctx context.Context, after uint64, limit int, types ...string) ([]Record, error) {
-	var rows *sql.Rows
-	var err error
-	if len(types) == 0 {
-		rows, err = l.after.QueryContext(ctx, int64(after), limit)
-	} else {
-		query := `SELECT seq, id, account, type, time, event, decision FROM events WHERE seq > ?` +
-			` AND type IN (?` + strings.Repeat(`, ?`, len(types)-1) + `) ORDER BY seq LIMIT ?`
-		args := []any{int64(after)}
-		for _, t := range types {
-			args = append(args, t)
+	var out []Record
+	if limit <= 0 {
+		return out, nil
+	}
+	err := l.scan(ctx, after, func(r Record) (bool, error) {
+		if len(types) == 0 || slices.Contains(types, r.Type) {
+			out = append(out, r)
 		}
-		rows, err = l.reader.QueryContext(ctx, query, append(args, limit)...)
-	}
+		return len(out) < limit, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read log after %d: %w", after, err)
 	}
-	recs, err := scanRecords(rows)
-	if err != nil {
-		return nil, fmt.Errorf("read log after %d: %w", after, err)
-	}
-	return recs, nil
+	return out, nil
 }
 
-// scanRecords reads and closes rows of (seq, id, account, type, time,
-// event, decision).
-func scanRecords(rows *sql.Rows) ([]Record, error) {
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		var r Record
-		var seq int64
-		var at string
-		if err := rows.Scan(&seq, &r.ID, &r.Account, &r.Type, &at, &r.Event, &r.Decision); err != nil {
-			return nil, err
-		}
-		r.Seq = uint64(seq)
-		var err error
-		if r.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return nil, fmt.Errorf("record %d: time %q: %w", seq, at, err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+// scan calls fn with the indexed records with a sequence above after, in
+// sequence order, until fn returns false.
+func (l *Log) scan(ctx context.Context, after uint64, fn func(Record) (bool, error)) error {
+	return l.readPlaces(ctx, func(fn func(uint64, position) (bool, error)) error {
+		return l.index.seqPlaces(after, fn)
+	}, fn)
 }
 
 // OrderAccount implements mamori.EventLog.
@@ -529,17 +515,11 @@ func (l *Log) OrderAccount(ctx context.Context, orderID string) (string, bool, e
 	if err := l.caughtUp(ctx); err != nil {
 		return "", false, err
 	}
-	var account string
-	err := l.reader.QueryRowContext(ctx, `SELECT account FROM events
-		WHERE type = 'order.placed' AND json_extract(event, '$.properties.order_id') = ?
-		ORDER BY seq DESC LIMIT 1`, orderID).Scan(&account)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
+	account, ok, err := l.index.orderAccount(orderID)
 	if err != nil {
 		return "", false, fmt.Errorf("find order %s: %w", orderID, err)
 	}
-	return account, true, nil
+	return account, ok, nil
 }
 
 // MaxSeq returns the highest sequence in the log, 0 when empty.
@@ -547,16 +527,12 @@ func (l *Log) MaxSeq(ctx context.Context) (uint64, error) {
 	if err := l.caughtUp(ctx); err != nil {
 		return 0, err
 	}
-	return l.tablesEnd(ctx)
+	return l.indexEnd(ctx)
 }
 
-// tablesEnd returns the highest sequence in the tables.
-func (l *Log) tablesEnd(ctx context.Context) (uint64, error) {
-	var n sql.NullInt64
-	if err := l.reader.QueryRowContext(ctx, `SELECT max(seq) FROM events`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("read log end: %w", err)
-	}
-	return uint64(n.Int64), nil
+// indexEnd returns the highest sequence in the index.
+func (l *Log) indexEnd(context.Context) (uint64, error) {
+	return l.indexer.state().last, nil
 }
 
 // Count returns how many events the log holds.
@@ -564,47 +540,25 @@ func (l *Log) Count(ctx context.Context) (int64, error) {
 	if err := l.caughtUp(ctx); err != nil {
 		return 0, err
 	}
-	var n int64
-	if err := l.reader.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count events: %w", err)
-	}
-	return n, nil
+	return int64(l.indexer.state().count), nil
 }
 
 // Replay calls fn for every record with a sequence above after, in
-// sequence order. Record.Event and Record.Decision are only valid during
-// the call.
+// sequence order.
 func (l *Log) Replay(ctx context.Context, after uint64, fn func(Record) error) error {
 	if err := l.caughtUp(ctx); err != nil {
 		return err
 	}
-	rows, err := l.reader.QueryContext(ctx, `SELECT seq, id, account, event, decision FROM events WHERE seq > ? ORDER BY seq`, int64(after))
+	err := l.scan(ctx, after, func(r Record) (bool, error) { return true, fn(r) })
 	if err != nil {
 		return fmt.Errorf("replay log after %d: %w", after, err)
-	}
-	defer rows.Close()
-	var r Record
-	for rows.Next() {
-		var seq int64
-		var ev, dec sql.RawBytes
-		if err := rows.Scan(&seq, &r.ID, &r.Account, &ev, &dec); err != nil {
-			return fmt.Errorf("replay log: %w", err)
-		}
-		r.Seq, r.Event, r.Decision = uint64(seq), ev, dec
-		if err := fn(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("replay log: %w", err)
 	}
 	return nil
 }
 
-// Close commits what is queued, writes it into the tables and closes the
-// database. The journal is then empty and removed.
+// Close commits what is queued, indexes it and closes the store. Later
+// calls return what the first returned.
 func (l *Log) Close() error {
-	var jerr error
 	l.stopOnce.Do(func() {
 		l.mu.Lock()
 		l.closed = true
@@ -612,26 +566,20 @@ func (l *Log) Close() error {
 		close(l.queue)
 		<-l.stopped
 		<-l.indexer.stopped
-		current := l.journal.at.segment
-		jerr = l.journal.close()
-		if l.indexer.failed() == nil && l.broken == nil {
-			l.indexer.removeBefore(current + 1)
-		}
+		l.closeErr = errors.Join(l.journal.close(), l.closeDBs())
 	})
-	<-l.stopped
-	return errors.Join(jerr, l.closeDBs())
+	return l.closeErr
 }
 
 func (l *Log) closeDBs() error {
-	for _, stmt := range []*sql.Stmt{l.insert, l.byID, l.after} {
-		if stmt != nil {
-			stmt.Close()
-		}
+	var ierr error
+	if l.index != nil {
+		ierr = l.index.close()
 	}
 	if _, err := l.writer.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		l.writer.Close()
 		l.reader.Close()
-		return fmt.Errorf("checkpoint %s: %w", l.path, err)
+		return errors.Join(ierr, fmt.Errorf("checkpoint %s: %w", l.path, err))
 	}
-	return errors.Join(l.reader.Close(), l.writer.Close())
+	return errors.Join(ierr, l.reader.Close(), l.writer.Close())
 }

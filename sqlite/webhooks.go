@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -25,7 +26,7 @@ var _ webhook.Store = (*Webhooks)(nil)
 func (l *Log) Webhooks() *Webhooks { return &Webhooks{l: l} }
 
 // Records returns up to limit records with a sequence above after, in
-// sequence order, of those in the tables: the dispatcher is woken when
+// sequence order, of those in the index: the dispatcher is woken when
 // more arrive there (Options.OnIndexed) and need not wait for them.
 func (w *Webhooks) Records(ctx context.Context, after uint64, limit int) ([]mamori.LogRecord, error) {
 	return w.l.records(ctx, after, limit)
@@ -34,20 +35,30 @@ func (w *Webhooks) Records(ctx context.Context, after uint64, limit int) ([]mamo
 // LogEnd returns the highest sequence in the log.
 func (w *Webhooks) LogEnd(ctx context.Context) (uint64, error) { return w.l.MaxSeq(ctx) }
 
-// RecordsEnd returns the highest sequence in the tables, without waiting
+// RecordsEnd returns the highest sequence in the index, without waiting
 // for the commits on their way there.
-func (w *Webhooks) RecordsEnd(ctx context.Context) (uint64, error) { return w.l.tablesEnd(ctx) }
+func (w *Webhooks) RecordsEnd(ctx context.Context) (uint64, error) { return w.l.indexEnd(ctx) }
 
 // CaseSeen reports whether a record of account before seq named case id.
 func (w *Webhooks) CaseSeen(ctx context.Context, account, id string, seq uint64) (bool, error) {
-	var n int
-	err := w.l.reader.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM events
-		WHERE account = ? AND seq < ? AND instr(decision, '"case_id"') > 0
-		AND json_extract(CAST(decision AS TEXT), '$.case_id') = ? LIMIT 1)`, account, int64(seq), id).Scan(&n)
+	seen := false
+	err := w.l.accountRecords(ctx, account, seq, func(r mamori.LogRecord) (bool, error) {
+		if !bytes.Contains(r.Decision, []byte(`"case_id"`)) {
+			return true, nil
+		}
+		var d struct {
+			CaseID string `json:"case_id"`
+		}
+		if err := json.Unmarshal(r.Decision, &d); err != nil {
+			return false, fmt.Errorf("decision of %s: %w", r.ID, err)
+		}
+		seen = d.CaseID == id
+		return !seen, nil
+	})
 	if err != nil {
 		return false, fmt.Errorf("look up case %s of %s: %w", id, account, err)
 	}
-	return n > 0, nil
+	return seen, nil
 }
 
 // Cursor returns the sequence of the last record dispatched.

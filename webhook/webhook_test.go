@@ -611,7 +611,11 @@ func TestCrashLosesNoMessage(t *testing.T) {
 				t.Fatalf("the crash left %d deliveries, the first %+v; want the first %q", len(left), left, tt.left)
 			}
 
-			// The second run, on a new handle of the same files.
+			// The second run, on a new handle of the same files (the
+			// first handle lets go of them, as the crashed process would).
+			if err := h.log.Close(); err != nil {
+				t.Fatal(err)
+			}
 			again := webhook.New(openLog(t, h.dir).Webhooks(), h.opts)
 			if err := again.Start(); err != nil {
 				t.Fatal(err)

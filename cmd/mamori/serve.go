@@ -98,7 +98,7 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 14),
 	})
 	indexTime := prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "mamori_index_duration_seconds", Help: "Time to write committed events into the tables, one transaction for one or more commits.",
+		Name: "mamori_index_duration_seconds", Help: "Time to index committed events, one batch for one or more commits.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
 	})
 	reg.MustRegister(commitSize, commitTime, indexTime)
@@ -119,7 +119,7 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 		return err
 	}
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "mamori_index_lag_commits", Help: "Acknowledged group commits not yet written into the tables (they are in the journal).",
+		Name: "mamori_index_lag_commits", Help: "Acknowledged group commits not yet indexed (they are in the journal).",
 	}, func() float64 { return float64(store.IndexLag()) }))
 	nets, err := enrich.LoadNetworks()
 	if err != nil {
