@@ -35,15 +35,23 @@ func filterFor(n int64) *bloom.BloomFilter {
 	return bloom.NewWithEstimates(uint(max(4_000_000, 4*n)), 0.001)
 }
 
-// check returns the flight of id if it is in flight, and whether id may
-// have been recorded before.
-func (d *dedup) check(id string) (*flight, bool) {
+// claim starts the flight of id if id is certainly new, and returns it
+// with fresh set. Otherwise it returns the flight id is in, if any, or
+// nil when id may have been recorded: the log settles that, and start
+// then claims it. One lock and one pass of the filter's hashing serve
+// the common case, a new id.
+func (d *dedup) claim(id string) (f *flight, fresh bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if f := d.flights[id]; f != nil {
-		return f, true
+		return f, false
 	}
-	return nil, d.filter.TestString(id)
+	if d.filter.TestAndAddString(id) {
+		return nil, false
+	}
+	f = &flight{done: make(chan struct{})}
+	d.flights[id] = f
+	return f, true
 }
 
 // start marks id as in flight, unless another request got there first,

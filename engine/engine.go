@@ -174,11 +174,8 @@ func (e *Engine) submit(j *eventJob) (*flight, bool, error) {
 		return nil, false, err
 	}
 	id := j.ev.ID
-	f, maybe := e.dedup.check(id)
-	if f != nil {
-		return f, false, nil
-	}
-	if maybe {
+	f, fresh := e.dedup.claim(id)
+	if f == nil { // maybe recorded before
 		_, found, err := e.log.Decision(context.Background(), id)
 		if err != nil {
 			return nil, false, err
@@ -186,8 +183,8 @@ func (e *Engine) submit(j *eventJob) (*flight, bool, error) {
 		if found {
 			return nil, false, nil
 		}
+		f, fresh = e.dedup.start(id)
 	}
-	f, fresh := e.dedup.start(id)
 	if !fresh {
 		return f, false, nil
 	}

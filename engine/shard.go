@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/enrich"
 	"github.com/mamori-dev/mamori/risk"
 )
 
@@ -16,6 +17,7 @@ type shard struct {
 	jobs     chan job
 	accounts map[string]*risk.State
 	strings  *interner
+	agents   enrich.AgentCache
 }
 
 // job is one thing a shard does; exactly one of its parts is set.
@@ -96,7 +98,7 @@ func (s *shard) apply(j *eventJob) {
 	if j.atLastTime {
 		ev.Time = st.LastTime
 	}
-	in := risk.NewInput(ev, s.e.seq.Add(1), s.e.opts.Networks)
+	in := risk.NewInput(ev, s.e.seq.Add(1), s.e.opts.Networks, &s.agents)
 	in.Intern(s.strings.intern)
 	in.Playbook = s.e.opts.Playbook
 	s.e.crowd.view(in)

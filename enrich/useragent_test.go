@@ -1,6 +1,8 @@
 package enrich
 
 import (
+	"fmt"
+	"strconv"
 	"testing"
 	"unicode/utf8"
 )
@@ -64,12 +66,37 @@ func TestParseUserAgentGivesBrowserOSAndDevice(t *testing.T) {
 		{"empty", "", Agent{"", "", "", DeviceUnknown}},
 		{"garbage", "\x00\xff not a browser", Agent{"", "", "", DeviceUnknown}},
 	}
+	var cache AgentCache
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := ParseUserAgent(tt.ua); got != tt.want {
 				t.Errorf("ParseUserAgent(%q)\n got %+v\nwant %+v", tt.ua, got, tt.want)
 			}
+			for range 2 { // parsed, then remembered
+				if got := cache.Parse(tt.ua); got != tt.want {
+					t.Errorf("AgentCache.Parse(%q)\n got %+v\nwant %+v", tt.ua, got, tt.want)
+				}
+			}
 		})
+	}
+}
+
+// The cache stays within its bound, and answers right after starting
+// afresh.
+func TestAgentCacheIsBounded(t *testing.T) {
+	var cache AgentCache
+	chrome := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/%d.0.0.0 Safari/537.36"
+	for v := range agentCacheSize + 10 {
+		ua := fmt.Sprintf(chrome, v)
+		if got := cache.Parse(ua); got.Browser != "Chrome" || got.BrowserMajor != strconv.Itoa(v) {
+			t.Fatalf("%s: %+v", ua, got)
+		}
+		if len(cache.agents) > agentCacheSize {
+			t.Fatalf("%d entries, bound %d", len(cache.agents), agentCacheSize)
+		}
+	}
+	if n := len(cache.agents); n != 10 {
+		t.Errorf("%d entries after starting afresh; want the 10 since", n)
 	}
 }
 

@@ -55,7 +55,7 @@ func TestInputKeys(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := ev
-			in := risk.NewInput(&e, 1, nets)
+			in := risk.NewInput(&e, 1, nets, nil)
 			kept := map[string]string{}
 			in.Intern(func(s string) string {
 				if c, ok := kept[s]; ok {

@@ -43,7 +43,7 @@ func decideCases(tb testing.TB) (*pure, *risk.State, []decideCase) {
 	for _, e := range events {
 		ev := e.ev
 		ev.ID, ev.AccountID = "bench", "a-1"
-		cases = append(cases, decideCase{e.name, risk.NewInput(&ev, 1000, p.nets)})
+		cases = append(cases, decideCase{e.name, risk.NewInput(&ev, 1000, p.nets, nil)})
 	}
 	return p, p.states["a-1"], cases
 }
@@ -77,7 +77,7 @@ func activityEvent() mamori.Event {
 }
 
 func enrichDecideApply(p *pure, st *risk.State, ev *mamori.Event) {
-	in := risk.NewInput(ev, 1000, p.nets)
+	in := risk.NewInput(ev, 1000, p.nets, nil)
 	d := risk.Decide(st, in)
 	risk.Apply(st, in, &d)
 }
@@ -101,7 +101,7 @@ func BenchmarkReplay(b *testing.B) {
 			e.AccountID = fmt.Sprintf("acct-%d", a)
 			ev := e
 			st := p.state(&ev)
-			in := risk.NewInput(&ev, uint64(len(stream)+1), p.nets)
+			in := risk.NewInput(&ev, uint64(len(stream)+1), p.nets, nil)
 			d := risk.Decide(st, in)
 			risk.Apply(st, in, &d)
 			stream = append(stream, decided{in, d})

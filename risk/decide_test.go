@@ -59,7 +59,7 @@ func (p *pure) Decide(_ context.Context, ev mamori.Event) (mamori.Decision, erro
 func (p *pure) decide(ev mamori.Event) mamori.Decision {
 	st := p.state(&ev)
 	p.seq++
-	in := risk.NewInput(&ev, p.seq, p.nets)
+	in := risk.NewInput(&ev, p.seq, p.nets, nil)
 	in.Crowd = p.crowd
 	d := risk.Decide(st, in)
 	risk.Apply(st, in, &d)
@@ -70,7 +70,7 @@ func (p *pure) Record(ctx context.Context, evs []mamori.Event) (int, error) {
 	for _, ev := range evs {
 		st := p.state(&ev)
 		p.seq++
-		in := risk.NewInput(&ev, p.seq, p.nets)
+		in := risk.NewInput(&ev, p.seq, p.nets, nil)
 		d := risk.Decide(st, in)
 		d.Decision, d.Actions, d.CaseID = mamori.Allow, nil, ""
 		risk.Apply(st, in, &d)
@@ -399,7 +399,7 @@ func TestPlaybooks(t *testing.T) {
 		p, _ := risk.ParsePlaybook([]byte(`{"version":"v2","situations":{"fraud_reported":{"actions":["lock_account","notify_customer"],"open_case":true}}}`))
 		st := &risk.State{AccountID: "a-1"}
 		ev := &mamori.Event{ID: "f", Type: mamori.FraudReported, AccountID: "a-1", Time: t0}
-		in := risk.NewInput(ev, 7, nil)
+		in := risk.NewInput(ev, 7, nil, nil)
 		in.Playbook = p
 		d := risk.Decide(st, in)
 		if !d.Has(mamori.LockAccount) || d.Has(mamori.HoldPendingOrders) || d.CaseID != "c-7" {

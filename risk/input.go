@@ -37,8 +37,9 @@ type Input struct {
 	browserOf  [2]string // Agent.Browser, Agent.OS
 }
 
-// NewInput enriches an event. nets may be nil (no network data).
-func NewInput(ev *mamori.Event, seq uint64, nets *enrich.Networks) *Input {
+// NewInput enriches an event. nets may be nil (no network data); agents,
+// if not nil, remembers parsed user agents.
+func NewInput(ev *mamori.Event, seq uint64, nets *enrich.Networks, agents *enrich.AgentCache) *Input {
 	in := &Input{Event: ev, Seq: seq}
 	if ip, err := netip.ParseAddr(ev.Context.IP); err == nil {
 		in.IP = ip.Unmap()
@@ -47,7 +48,11 @@ func NewInput(ev *mamori.Event, seq uint64, nets *enrich.Networks) *Input {
 			in.Network = nets.Lookup(in.IP)
 		}
 	}
-	if ev.Context.UserAgent != "" {
+	switch {
+	case ev.Context.UserAgent == "":
+	case agents != nil:
+		in.Agent = agents.Parse(ev.Context.UserAgent)
+	default:
 		in.Agent = enrich.ParseUserAgent(ev.Context.UserAgent)
 	}
 	in.asnKey, in.asnKeyOf = asnKey(in.Network.ASN), in.Network.ASN

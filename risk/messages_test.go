@@ -13,7 +13,7 @@ import (
 
 // apply applies ev at seq with the given decision, as replay does.
 func apply(st *risk.State, ev mamori.Event, seq uint64, d mamori.Decision) {
-	risk.Apply(st, risk.NewInput(&ev, seq, nil), &d)
+	risk.Apply(st, risk.NewInput(&ev, seq, nil, nil), &d)
 }
 
 func TestMessagesAreBoundedAndNamedByLogSequence(t *testing.T) {

@@ -64,7 +64,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprint(fs.Output(), benchUsage)
 		fs.PrintDefaults()
 	}
-	clients := fs.Int("clients", 32, "concurrent clients of the closed loop, each waiting for its answer before its next request")
+	// The maximum rate needs enough requests in flight to fill the group
+	// commits while one is being synced: at 32 clients mamori waits on the
+	// disk with CPU to spare, at 128 its CPU is the limit, as the bare
+	// handler's is at either (BENCHMARKS.md, "How many clients").
+	clients := fs.Int("clients", 128, "concurrent clients of the closed loop, each waiting for its answer before its next request")
 	duration := fs.Duration("duration", 10*time.Second, "how long each closed loop runs")
 	maxRequests := fs.Int("requests", 2_000_000, "stop each load after this many requests")
 	path := fs.String("path", "/v1/risk", "/v1/risk (one event per request) or /v1/events (--batch events per request)")
