@@ -170,14 +170,17 @@ func (x *index) add(recs []Record, starts []position, m indexMeta) error {
 	for i := range recs {
 		r, at := &recs[i], starts[i]
 		x.val = appendPlace(binary.BigEndian.AppendUint64(x.val[:0], r.Seq), at)
-		b.Set(idKey(x.key[:0], r.ID), x.val, nil)
+		x.key = idKey(x.key[:0], r.ID)
+		b.Set(x.key, x.val, nil)
 		place := x.val[8:]
-		b.Set(seqKey(x.key[:0], r.Seq), place, nil)
+		x.key = seqKey(x.key[:0], r.Seq)
+		b.Set(x.key, place, nil)
 		x.key = binary.BigEndian.AppendUint64(accountPrefix(x.key[:0], r.Account), r.Seq)
 		b.Set(x.key, place, nil)
 		if r.Type == "order.placed" {
 			if order := orderID(r.Event); order != "" {
-				b.Set(orderKey(x.key[:0], order), []byte(r.Account), nil)
+				x.key = orderKey(x.key[:0], order)
+				b.Set(x.key, []byte(r.Account), nil)
 			}
 		}
 	}
