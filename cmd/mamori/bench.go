@@ -34,6 +34,8 @@ and store, every account's events in time order) as load:
     waiting for each answer before the next: the maximum rate;
  2. the same requests at a bare net/http handler that decodes and
     validates the same JSON and answers, with no state and no disk;
+    1 and 2 alternate in --rounds rounds, each --duration/--rounds long,
+    so that both see the machine's speed as it drifts;
  3. an open loop at mamori paced at --paced times the rate measured in
     1, the requests scheduled at fixed intervals and each latency measured
     from its scheduled send time, so that a stall counts against every
@@ -67,7 +69,8 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// The maximum rate needs enough requests in flight to fill the group
 	// commits while one is being synced: at 32 clients mamori waits on the
 	// disk with CPU to spare, at 128 its CPU is the limit, as the bare
-	// handler's is at either (BENCHMARKS.md, "How many clients").
+	// handler's is at either (BENCHMARKS.md, "How many clients, rounds").
+	rounds := fs.Int("rounds", 4, "rounds the closed loops at mamori and at the bare handler alternate in, each --duration/--rounds long, so that both see the machine's speed as it drifts (1 with a profile)")
 	clients := fs.Int("clients", 128, "concurrent clients of the closed loop, each waiting for its answer before its next request")
 	duration := fs.Duration("duration", 10*time.Second, "how long each closed loop runs")
 	maxRequests := fs.Int("requests", 2_000_000, "stop each load after this many requests")
@@ -92,7 +95,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *memoryAccounts > 0 {
 		return memoryReport(ctx, memoryOptions{accounts: *memoryAccounts, simAccounts: *memorySim, heapProfile: *memProfile}, stdout)
 	}
-	if err := checkBenchFlags(*path, *batch, *clients, *pacedClients, *maxRequests, *paced); err != nil {
+	if err := checkBenchFlags(*path, *batch, *clients, *pacedClients, *maxRequests, *rounds, *paced); err != nil {
 		fmt.Fprintf(stderr, "mamori bench: %v\n", err)
 		return exitCode(2)
 	}
@@ -144,33 +147,10 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// --url server from replaying ids it has already recorded.
 	nonce := rand.Uint32() & 0xfffff
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-	}
 	mam := newTarget(target, *key, max(*clients, *pacedClients))
 	defer mam.close()
-	res, err := runClosed(ctx, mam, w, closedSpec{clients: *clients, duration: *duration, max: *maxRequests, run: ids{'m', nonce}})
-	if *cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
-	if err != nil {
-		return err
-	}
-	if *memProfile != "" {
-		if err := writeProfile("allocs", *memProfile); err != nil {
-			return err
-		}
-	}
-	res.print(stdout, "mamori", fmt.Sprintf("%d clients, closed loop", *clients))
-
-	var base loadResult
+	mamLoad := newClosedLoad(mam, w, closedSpec{clients: *clients, max: *maxRequests, run: ids{'m', nonce}})
+	var bareLoad *closedLoad
 	if *baseline {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -181,11 +161,35 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		defer srv.Close()
 		bare = newTarget("http://"+ln.Addr().String(), "", max(*clients, *pacedClients))
 		defer bare.close()
-		base, err = runClosed(ctx, bare, w, closedSpec{clients: *clients, duration: *duration, max: *maxRequests, run: ids{'b', nonce}})
-		if err != nil {
+		bareLoad = newClosedLoad(bare, w, closedSpec{clients: *clients, max: *maxRequests, run: ids{'b', nonce}})
+	}
+	// The two closed loops alternate in rounds, so that a change in the
+	// machine's speed during the run weighs on both alike. Profiles are of
+	// mamori's loop alone, so they take one round each.
+	n := *rounds
+	if bareLoad == nil || *cpuProfile != "" || *memProfile != "" {
+		n = 1
+	}
+	for range n {
+		if err := profiledRound(ctx, mamLoad, *duration/time.Duration(n), *cpuProfile, *memProfile); err != nil {
 			return err
 		}
-		base.print(stdout, "bare handler", fmt.Sprintf("%d clients, closed loop", *clients))
+		if bareLoad != nil {
+			if err := bareLoad.round(ctx, *duration/time.Duration(n)); err != nil {
+				return err
+			}
+		}
+	}
+	how := fmt.Sprintf("%d clients, closed loop", *clients)
+	if n > 1 {
+		how += fmt.Sprintf(", %d rounds alternating with the bare handler", n)
+	}
+	res := mamLoad.result()
+	res.print(stdout, "mamori", how)
+	var base loadResult
+	if bareLoad != nil {
+		base = bareLoad.result()
+		base.print(stdout, "bare handler", how)
 	}
 
 	if *paced > 0 {
@@ -221,7 +225,34 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-func checkBenchFlags(path string, batch, clients, pacedClients, maxRequests int, paced float64) error {
+// profiledRound runs a round of c for d, with a CPU profile of it written
+// to cpuProfile and, after it, an allocation profile of the process to
+// memProfile, when they are named.
+func profiledRound(ctx context.Context, c *closedLoad, d time.Duration, cpuProfile, memProfile string) error {
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+	}
+	err := c.round(ctx, d)
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
+		return err
+	}
+	if memProfile != "" {
+		return writeProfile("allocs", memProfile)
+	}
+	return nil
+}
+
+func checkBenchFlags(path string, batch, clients, pacedClients, maxRequests, rounds int, paced float64) error {
 	switch {
 	case path != "/v1/risk" && path != "/v1/events":
 		return fmt.Errorf("--path %s: want /v1/risk or /v1/events", path)
@@ -233,6 +264,8 @@ func checkBenchFlags(path string, batch, clients, pacedClients, maxRequests int,
 		return errors.New("--clients and --paced-clients must be at least 1")
 	case maxRequests < 1:
 		return errors.New("--requests must be at least 1")
+	case rounds < 1:
+		return errors.New("--rounds must be at least 1")
 	case paced < 0:
 		return fmt.Errorf("--paced %g: want a fraction ≥ 0", paced)
 	}
@@ -588,32 +621,49 @@ func (r loadResult) print(w io.Writer, name, how string) {
 }
 
 type closedSpec struct {
-	clients  int
-	duration time.Duration
-	max      int
-	run      ids
+	clients int
+	max     int
+	run     ids
 }
 
-// runClosed runs closed loops for spec.duration: each client sends its
-// next request as soon as it has the answer to the last. Every client
-// sends at least one request, however slow the machine.
-func runClosed(ctx context.Context, t *target, w *workload, spec closedSpec) (loadResult, error) {
-	lanes := w.lanes(spec.clients)
-	results := make([]laneResult, len(lanes))
-	lctx, cancel := context.WithTimeout(ctx, spec.duration)
+// closedLoad is a closed loop: each client sends its next request as
+// soon as it has the answer to the last. It runs in rounds; between them
+// its clients wait, and in the next they go on where they stopped, so a
+// round never sends an id twice.
+type closedLoad struct {
+	t       *target
+	w       *workload
+	max     int
+	lanes   []*lane
+	results []laneResult
+	sent    atomic.Int64
+	took    time.Duration
+	cpu     time.Duration
+}
+
+func newClosedLoad(t *target, w *workload, spec closedSpec) *closedLoad {
+	c := &closedLoad{t: t, w: w, max: spec.max}
+	for _, idx := range w.lanes(spec.clients) {
+		c.lanes = append(c.lanes, newLane(w, idx, spec.run))
+	}
+	c.results = make([]laneResult, len(c.lanes))
+	return c
+}
+
+// round runs the loop for d. Every client sends at least one request,
+// however slow the machine.
+func (c *closedLoad) round(ctx context.Context, d time.Duration) error {
+	lctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	var (
-		sent atomic.Int64
-		wg   sync.WaitGroup
-		fail = make(chan error, len(lanes))
-	)
+	var wg sync.WaitGroup
+	fail := make(chan error, len(c.lanes))
 	cpuStart := processCPU()
 	start := time.Now()
-	for i, idx := range lanes {
+	for i, l := range c.lanes {
 		wg.Go(func() {
-			l, r := newLane(w, idx, spec.run), &results[i]
+			r := &c.results[i]
 			for first := true; first || lctx.Err() == nil; first = false {
-				if sent.Add(1) > int64(spec.max) {
+				if c.sent.Add(1) > int64(c.max) {
 					return
 				}
 				raw, n, err := l.take()
@@ -624,13 +674,26 @@ func runClosed(ctx context.Context, t *target, w *workload, spec closedSpec) (lo
 				t0 := time.Now()
 				// The requests in flight when the time is up finish: their
 				// latencies count.
-				err = t.send(ctx, w.path, raw)
+				err = c.t.send(ctx, c.w.path, raw)
 				r.add(time.Since(t0), n, err)
 			}
 		})
 	}
-	return finish(ctx, &wg, fail, results, start, cpuStart, "closed loop")
+	wg.Wait()
+	c.took += time.Since(start)
+	c.cpu += processCPU() - cpuStart
+	close(fail)
+	if err := <-fail; err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("closed loop: %w", err)
+	}
+	return nil
 }
+
+// result is what the rounds so far measured, together.
+func (c *closedLoad) result() loadResult { return merge(c.results, c.took, c.cpu) }
 
 type pacedSpec struct {
 	clients  int

@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +42,9 @@ func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
 			lines := strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n")
 			if len(lines) < 2 || !benchLine.MatchString(lines[len(lines)-1]) || !pacedLine.MatchString(lines[len(lines)-2]) {
 				t.Fatalf("want a PACED line with errors=0, then the BENCH line, last:\n%s", stdout.String())
+			}
+			if !strings.Contains(stdout.String(), "closed loop, 4 rounds alternating with the bare handler") {
+				t.Errorf("the closed loops did not say they alternate:\n%s", stdout.String())
 			}
 			for _, name := range []string{"mamori", "bare handler", "mamori paced", "bare paced"} {
 				load := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + ` +[0-9]+ req/s`)
@@ -183,4 +189,64 @@ func atoi(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestClosedLoopRoundsGoOnWhereTheyStopped checks that a closed loop run
+// in rounds sends no id twice and counts every request of every round,
+// against a server on loopback that records what it is sent.
+func TestClosedLoopRoundsGoOnWhereTheyStopped(t *testing.T) {
+	evs, err := sim.Events(context.Background(), sim.Config{Seed: 3, Accounts: 20, HistoryDays: 2, Days: 2, Prefix: idSlot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newWorkload(evs, "/v1/risk", 1, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		ev, err := mamori.DecodeEvent(body)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		seen[ev.ID]++
+		mu.Unlock()
+		rw.Write([]byte(`{}`))
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	tgt := newTarget("http://"+ln.Addr().String(), "", 4)
+	defer tgt.close()
+
+	c := newClosedLoad(tgt, w, closedSpec{clients: 4, max: 1 << 30, run: ids{run: 'm', nonce: 1}})
+	rounds := 3
+	for range rounds {
+		if err := c.round(context.Background(), 50*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res := c.result()
+	mu.Lock()
+	defer mu.Unlock()
+	total := 0
+	for id, n := range seen {
+		if n > 1 {
+			t.Errorf("id %s sent %d times", id, n)
+		}
+		total += n
+	}
+	if res.requests != total || res.errors != 0 {
+		t.Errorf("counted %d requests (%d errors); the server saw %d", res.requests, res.errors, total)
+	}
+	if res.took < time.Duration(rounds)*50*time.Millisecond {
+		t.Errorf("took %s over %d rounds of 50ms", res.took, rounds)
+	}
 }
