@@ -106,6 +106,7 @@ func decodeEvent(data []byte, prefix string) (Event, error) {
 	if err := ev.Validate(); err != nil {
 		return Event{}, withPrefix(prefix, err)
 	}
+	ev.Raw = data
 	return ev, nil
 }
 
@@ -119,8 +120,11 @@ func parseTime(raw json.RawMessage) (time.Time, error) {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return time.Time{}, errors.New("must be an RFC 3339 string")
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	// The time is read the way the log's replay reads the event's JSON
+	// (Event.Raw is kept as sent), so that whatever is accepted here
+	// replays: time.Time's own decoder, which does not unescape.
+	var t time.Time
+	if err := t.UnmarshalJSON(raw); err != nil {
 		return time.Time{}, fmt.Errorf("%q is not RFC 3339 (2026-11-25T09:30:00Z)", s)
 	}
 	return t, nil

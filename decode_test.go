@@ -730,6 +730,7 @@ func sameEvent(a, b mamori.Event) bool {
 		return false
 	}
 	a.Time, b.Time = time.Time{}, time.Time{}
+	a.Raw, b.Raw = nil, nil
 	a.Properties, b.Properties = normalize(a.Properties), normalize(b.Properties)
 	return reflect.DeepEqual(a, b)
 }
@@ -742,4 +743,29 @@ func normalize(p mamori.Properties) mamori.Properties {
 		p.OrderIDs = nil
 	}
 	return p
+}
+
+// A decoded event carries its JSON as sent, which the log keeps and
+// replays with encoding/json; a time replay could not read is refused
+// here, not found unreadable at the next start.
+func TestDecodedEventKeepsItsJSONAndATimeReplayCanRead(t *testing.T) {
+	body := []byte(`{"id":"e-1","type":"logout","time":"2026-11-25T09:30:00+09:00","account_id":"a-1","extra":[1,2]}`)
+	ev, err := mamori.DecodeEvent(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ev.Raw, body) {
+		t.Errorf("Raw = %s, want the body", ev.Raw)
+	}
+	var replayed mamori.Event
+	if err := json.Unmarshal(ev.Raw, &replayed); err != nil || !replayed.Time.Equal(ev.Time) {
+		t.Errorf("replayed time %v, %v; want %v", replayed.Time, err, ev.Time)
+	}
+	// Valid JSON for a valid time, but time.Time's decoder, which replay
+	// uses, does not unescape.
+	escaped := []byte(`{"id":"e-2","type":"logout","time":"\u0032026-11-25T09:30:00Z","account_id":"a-1"}`)
+	var e *mamori.Error
+	if _, err := mamori.DecodeEvent(escaped); !errors.As(err, &e) || e.Field != "time" {
+		t.Errorf("an escaped time: %v; want an error on time", err)
+	}
 }

@@ -135,6 +135,15 @@ func checkRoundTrip(t *testing.T, ev mamori.Event) {
 	if !sameEvent(ev, again) {
 		t.Fatalf("round trip changed the event:\n%+v\n%+v", ev, again)
 	}
+	// The log keeps Raw and replays it with encoding/json: it must give
+	// the same event, or a start after this event would fail.
+	var replayed mamori.Event
+	if err := json.Unmarshal(ev.Raw, &replayed); err != nil {
+		t.Fatalf("the event as sent, %s, does not replay: %v", ev.Raw, err)
+	}
+	if !sameEvent(ev, replayed) {
+		t.Fatalf("replaying the event as sent changed it:\n%+v\n%+v", ev, replayed)
+	}
 }
 
 func FuzzDecodeEvent(f *testing.F) {

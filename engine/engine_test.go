@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -268,5 +269,57 @@ func TestDecideJSONIsTheStoredDecision(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The log keeps an event decoded from JSON as the store sent it (its
+// unknown fields and spacing included), keeps an event made in Go as
+// its encoding, and a replay of those bytes rebuilds the same account.
+func TestTheLogKeepsTheEventAsSent(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	e, log := openWithLog(t, dir, engine.Options{})
+	sent := []byte(`{ "id": "raw-1", "type": "login.succeeded", "time": "2026-11-25T18:30:00.5+09:00",
+		"account_id": "a-raw", "session_id": "s-1", "store_extra": {"kept": true},
+		"context": {"ip": "153.156.78.12", "device_id": "dev-1", "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"} }`)
+	ev, err := mamori.DecodeEvent(sent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	made := mamori.Event{ID: "raw-2", Type: mamori.Logout, Time: ev.Time.Add(time.Minute), AccountID: "a-raw", SessionID: "s-1"}
+	for _, ev := range []mamori.Event{ev, made} {
+		if _, err := e.Decide(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs, err := log.AccountEvents(ctx, "a-raw", 10)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("records of a-raw: %d, %v", len(recs), err)
+	}
+	if !bytes.Equal(recs[1].Event, sent) {
+		t.Errorf("the decoded event was stored as\n%s\nwant it as sent\n%s", recs[1].Event, sent)
+	}
+	if want, _ := json.Marshal(made); !bytes.Equal(recs[0].Event, want) {
+		t.Errorf("the event made in Go was stored as\n%s\nwant\n%s", recs[0].Event, want)
+	}
+	before, err := e.Account(ctx, "a-raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "state.snapshot")); err != nil {
+		t.Fatal(err)
+	}
+	replayed := open(t, dir, engine.Options{})
+	after, err := replayed.Account(ctx, "a-raw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(before)
+	a, _ := json.Marshal(after)
+	if !bytes.Equal(a, b) {
+		t.Errorf("account after replaying the log\n%s\nwant\n%s", a, b)
 	}
 }

@@ -96,7 +96,7 @@ func (s *shard) apply(j *eventJob) {
 		s.accounts[key] = st
 	}
 	if j.atLastTime {
-		ev.Time = st.LastTime
+		ev.Time, ev.Raw = st.LastTime, nil
 	}
 	in := risk.NewInput(ev, s.e.seq.Add(1), s.e.opts.Networks, &s.agents)
 	in.Intern(s.strings.intern)
@@ -113,7 +113,11 @@ func (s *shard) apply(j *eventJob) {
 	}
 	seq := in.Seq
 
-	evJSON, err := json.Marshal(ev)
+	// The event as the store sent it, if it came as JSON.
+	evJSON, err := ev.Raw, error(nil)
+	if evJSON == nil {
+		evJSON, err = json.Marshal(ev)
+	}
 	if err == nil {
 		var decJSON []byte
 		decJSON, err = json.Marshal(&d)
