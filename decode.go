@@ -125,6 +125,9 @@ func parseTime(raw json.RawMessage) (time.Time, error) {
 	// replays: time.Time's own decoder, which does not unescape.
 	var t time.Time
 	if err := t.UnmarshalJSON(raw); err != nil {
+		if _, perr := time.Parse(time.RFC3339Nano, s); perr == nil {
+			return time.Time{}, fmt.Errorf("%q must be written out, without JSON escapes", s)
+		}
 		return time.Time{}, fmt.Errorf("%q is not RFC 3339 (2026-11-25T09:30:00Z)", s)
 	}
 	return t, nil

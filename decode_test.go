@@ -765,7 +765,7 @@ func TestDecodedEventKeepsItsJSONAndATimeReplayCanRead(t *testing.T) {
 	// uses, does not unescape.
 	escaped := []byte(`{"id":"e-2","type":"logout","time":"\u0032026-11-25T09:30:00Z","account_id":"a-1"}`)
 	var e *mamori.Error
-	if _, err := mamori.DecodeEvent(escaped); !errors.As(err, &e) || e.Field != "time" {
-		t.Errorf("an escaped time: %v; want an error on time", err)
+	if _, err := mamori.DecodeEvent(escaped); !errors.As(err, &e) || e.Field != "time" || !strings.Contains(e.Message, "without JSON escapes") {
+		t.Errorf("an escaped time: %v; want an error on time that says why", err)
 	}
 }
