@@ -110,7 +110,9 @@ func decodeEvent(data []byte, prefix string) (Event, error) {
 	return ev, nil
 }
 
-func isNull(data []byte) bool { return string(bytes.TrimSpace(data)) == "null" }
+// isNull reports whether data is the JSON null. Only JSON's own white
+// space surrounds it: "\vnull" is not JSON at all.
+func isNull(data []byte) bool { return string(bytes.Trim(data, " \t\r\n")) == "null" }
 
 func parseTime(raw json.RawMessage) (time.Time, error) {
 	if len(raw) == 0 || string(raw) == "null" {
