@@ -114,7 +114,8 @@ func (s *shard) apply(j *eventJob) {
 	seq := in.Seq
 
 	// The event as the store sent it, if it came as JSON.
-	evJSON, err := ev.Raw, error(nil)
+	evJSON := ev.Raw
+	var err error
 	if evJSON == nil {
 		evJSON, err = json.Marshal(ev)
 	}

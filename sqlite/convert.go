@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -221,47 +220,21 @@ func (c *converter) rows(ctx context.Context) error {
 // records acknowledged but not yet in the table when the old store
 // stopped.
 func (c *converter) oldJournal(ctx context.Context) error {
-	segs, err := segments(c.l.journalDir)
-	if errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(c.l.journalDir); errors.Is(err, os.ErrNotExist) {
 		return nil
-	}
-	if err != nil {
-		return err
 	}
 	var pos position
 	if err := c.l.writer.QueryRowContext(ctx, `SELECT segment, byte_offset FROM journal_position WHERE id = 1`).
 		Scan(&pos.segment, &pos.offset); err != nil {
 		return fmt.Errorf("read old journal position: %w", err)
 	}
-	for i, n := range segs {
-		if n < pos.segment {
-			continue // in the table; only its removal was lost
-		}
-		from := int64(0)
-		if n == pos.segment {
-			from = pos.offset
-		}
-		err := readSegment(c.l.journalDir, n, from, func(r Record, _ int64) error { return c.add(r) })
-		if errors.Is(err, errTorn) && i == len(segs)-1 {
-			c.l.opts.Logger.Warn("old journal ends in an incomplete commit, never acknowledged; left out", "segment", n, "err", err)
-		} else if err != nil {
-			return fmt.Errorf("old journal segment %d: %w", n, err)
-		}
+	// Segments before pos are in the table; only their removal was lost.
+	tornAt, torn, err := readJournal(c.l.journalDir, pos, func(r Record, _, _ position) error { return c.add(r) })
+	if torn != nil {
+		c.l.opts.Logger.Warn("old journal ends in an incomplete commit, never acknowledged; left out", "segment", tornAt.segment, "err", torn)
+	}
+	if err != nil {
+		return fmt.Errorf("old %w", err)
 	}
 	return nil
-}
-
-// readSegment calls fn for each frame of segment n of the journal in dir
-// from offset on.
-func readSegment(dir string, n uint64, from int64, fn func(Record, int64) error) error {
-	f, err := os.Open(segmentPath(dir, n))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, err := f.Seek(from, io.SeekStart); err != nil {
-		return err
-	}
-	_, err = readFrames(f, from, fn)
-	return err
 }

@@ -145,6 +145,58 @@ func readFrames(r io.Reader, offset int64, fn func(Record, int64) error) (int64,
 	}
 }
 
+// readJournal calls fn with every frame of the journal in dir from pos
+// on, in order, with where the frame starts and ends. The last segment
+// may end in a commit a crash cut short, never acknowledged: readJournal
+// then stops there and returns where it starts and why it is unreadable
+// as torn, with no error. Anything else unreadable is an error, which
+// names its segment.
+func readJournal(dir string, pos position, fn func(r Record, start, end position) error) (tornAt position, torn, err error) {
+	segs, err := segments(dir)
+	if err != nil {
+		return position{}, nil, err
+	}
+	for i, n := range segs {
+		if n < pos.segment {
+			continue
+		}
+		from := int64(0)
+		if n == pos.segment {
+			from = pos.offset
+		}
+		end, err := readSegment(dir, n, from, func(r Record, start, end int64) error {
+			return fn(r, position{segment: n, offset: start}, position{segment: n, offset: end})
+		})
+		if errors.Is(err, errTorn) && i == len(segs)-1 {
+			return position{segment: n, offset: end}, err, nil
+		}
+		if err != nil {
+			return position{}, nil, fmt.Errorf("journal segment %d of %s: %w", n, dir, err)
+		}
+	}
+	return position{}, nil, nil
+}
+
+// readSegment calls fn for each frame of segment n of the journal in dir
+// from offset from on, with where the frame starts and ends, and returns
+// the offset where reading stopped.
+func readSegment(dir string, n uint64, from int64, fn func(r Record, start, end int64) error) (int64, error) {
+	f, err := os.Open(segmentPath(dir, n))
+	if err != nil {
+		return from, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return from, err
+	}
+	start := from
+	return readFrames(f, from, func(r Record, end int64) error {
+		err := fn(r, start, end)
+		start = end
+		return err
+	})
+}
+
 // nextFrame reads the frame at br and returns its record and length;
 // io.EOF if br ends before it, errTorn (wrapped) if it is not a whole,
 // valid frame. payload is scratch space kept between calls.

@@ -12,7 +12,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -152,30 +151,41 @@ func (l *Log) recover() error {
 		return err
 	}
 	next := meta.end.segment + 1
+	if len(segs) > 0 {
+		next = max(next, segs[len(segs)-1]+1)
+	}
+	var batch []Record
+	var starts []position
+	var end position
 	recovered := 0
-	for i, n := range segs {
-		next = max(next, n+1)
-		if n < meta.end.segment {
-			continue
+	flush := func() error {
+		moved := meta.after(batch, end)
+		if err := l.index.add(batch, starts, moved); err != nil {
+			return err
 		}
-		from := int64(0)
-		if n == meta.end.segment {
-			from = meta.end.offset
+		meta, recovered = moved, recovered+len(batch)
+		batch, starts = batch[:0], starts[:0]
+		return nil
+	}
+	tornAt, torn, err := readJournal(l.journalDir, meta.end, func(r Record, start, stop position) error {
+		batch, starts, end = append(batch, r), append(starts, start), stop
+		if len(batch) < indexBatch {
+			return nil
 		}
-		var k int
-		var end int64
-		meta, k, end, err = l.indexSegment(meta, n, from)
-		recovered += k
-		if errors.Is(err, errTorn) && i == len(segs)-1 {
-			// The end of the last segment is the commit a crash cut
-			// short: it was never acknowledged. It is cut off, so that
-			// the segment reads to its end.
-			l.opts.Logger.Warn("journal ends in an incomplete commit, never acknowledged; left out", "segment", n, "err", err)
-			if err := truncate(segmentPath(l.journalDir, n), end); err != nil {
-				return err
-			}
-		} else if err != nil {
-			return fmt.Errorf("journal segment %d of %s: %w", n, l.journalDir, err)
+		return flush()
+	})
+	if err == nil && len(batch) > 0 {
+		err = flush()
+	}
+	if err != nil {
+		return err
+	}
+	if torn != nil {
+		// The commit a crash cut short was never acknowledged. It is cut
+		// off, so that the segment reads to its end.
+		l.opts.Logger.Warn("journal ends in an incomplete commit, never acknowledged; left out", "segment", tornAt.segment, "err", torn)
+		if err := truncate(segmentPath(l.journalDir, tornAt.segment), tornAt.offset); err != nil {
+			return err
 		}
 	}
 	if recovered > 0 {
@@ -187,46 +197,6 @@ func (l *Log) recover() error {
 	}
 	l.indexer = newIndexer(l, meta)
 	return nil
-}
-
-// indexSegment indexes the records of segment n from offset on and
-// returns the index's new position, how many it indexed and the offset
-// where reading stopped.
-func (l *Log) indexSegment(meta indexMeta, n uint64, from int64) (indexMeta, int, int64, error) {
-	f, err := os.Open(segmentPath(l.journalDir, n))
-	if err != nil {
-		return meta, 0, from, err
-	}
-	defer f.Close()
-	if _, err := f.Seek(from, io.SeekStart); err != nil {
-		return meta, 0, from, err
-	}
-	var batch []Record
-	var starts []position
-	total, at := 0, from
-	flush := func(end int64) error {
-		next := meta.after(batch, position{segment: n, offset: end})
-		if err := l.index.add(batch, starts, next); err != nil {
-			return err
-		}
-		meta, total = next, total+len(batch)
-		batch, starts = batch[:0], starts[:0]
-		return nil
-	}
-	end, err := readFrames(f, from, func(r Record, end int64) error {
-		batch, starts = append(batch, r), append(starts, position{segment: n, offset: at})
-		at = end
-		if len(batch) < indexBatch {
-			return nil
-		}
-		return flush(end)
-	})
-	if len(batch) > 0 {
-		if ierr := flush(end); ierr != nil {
-			return meta, total, end, ierr
-		}
-	}
-	return meta, total, end, err
 }
 
 // truncate cuts the file at path to size bytes, durably.

@@ -679,17 +679,10 @@ func (c *closedLoad) round(ctx context.Context, d time.Duration) error {
 			}
 		})
 	}
-	wg.Wait()
+	err := settle(ctx, &wg, fail, "closed loop")
 	c.took += time.Since(start)
 	c.cpu += processCPU() - cpuStart
-	close(fail)
-	if err := <-fail; err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("closed loop: %w", err)
-	}
-	return nil
+	return err
 }
 
 // result is what the rounds so far measured, together.
@@ -749,14 +742,24 @@ func runPaced(ctx context.Context, t *target, w *workload, spec pacedSpec) (load
 
 // finish waits for a loop's clients and gathers what they measured.
 func finish(ctx context.Context, wg *sync.WaitGroup, fail chan error, results []laneResult, start time.Time, cpuStart time.Duration, loop string) (loadResult, error) {
-	wg.Wait()
+	err := settle(ctx, wg, fail, loop)
 	took := time.Since(start)
-	close(fail)
-	if err := <-fail; err != nil {
+	if err != nil {
 		return loadResult{}, err
 	}
-	if err := ctx.Err(); err != nil {
-		return loadResult{}, fmt.Errorf("%s: %w", loop, err)
-	}
 	return merge(results, took, processCPU()-cpuStart), nil
+}
+
+// settle waits for a load's clients and returns the first error one of
+// them met, or the context's.
+func settle(ctx context.Context, wg *sync.WaitGroup, fail chan error, loop string) error {
+	wg.Wait()
+	close(fail)
+	if err := <-fail; err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", loop, err)
+	}
+	return nil
 }
