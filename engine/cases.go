@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -38,6 +39,13 @@ func (x *caseIndex) add(caseID, account string) {
 	}
 	x.accounts[caseID] = account
 	x.mu.Unlock()
+}
+
+// copy returns the index as a map of its own, for a snapshot.
+func (x *caseIndex) copy() map[string]string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return maps.Clone(x.accounts)
 }
 
 func (x *caseIndex) account(caseID string) (string, bool) {
@@ -96,6 +104,9 @@ func (e *Engine) Case(ctx context.Context, id string) (mamori.Case, error) {
 	case r = <-reply:
 	case <-ctx.Done():
 		return mamori.Case{}, ctx.Err()
+	}
+	if r.err != nil {
+		return mamori.Case{}, fmt.Errorf("read case %s: %w", id, r.err)
 	}
 	if !r.found {
 		return mamori.Case{}, mamori.Errorf(mamori.ENotFound, "no case %s", id)
@@ -241,6 +252,7 @@ type caseReply struct {
 	c      mamori.Case
 	orders []mamori.CaseOrder
 	found  bool
+	err    error // the account's state could not be read
 }
 
 func caseOf(st *risk.State, id string) (caseReply, bool) {

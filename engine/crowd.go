@@ -113,12 +113,12 @@ func (c *crowd) observe(in *risk.Input, d *mamori.Decision, who string) {
 		}
 	case mamori.OrderPlaced:
 		if r := risk.Recipient(&ev.Properties); r != "" && d.Decision != mamori.Deny {
-			c.add(c.c.Recipients, r, who, t)
+			c.addLatest(c.c.Recipients, r, who, t)
 		}
 	}
 	if dev := ev.Context.DeviceID; dev != "" && ev.AccountID != "" &&
 		(ev.Type == mamori.LoginSucceeded || ev.Type == mamori.OrderPlaced) {
-		c.add(c.c.Devices, dev, who, t)
+		c.addLatest(c.c.Devices, dev, who, t)
 	}
 }
 
@@ -152,6 +152,29 @@ func (c *crowd) countSignIn(in *risk.Input) {
 	}
 }
 
+// addLatest is add for keys of which only the accounts that used them
+// are counted, not how often (recipients, devices): an account's earlier
+// sighting of the key gives way to its new one. So a key keeps up to
+// maxRecent accounts, however often its owner uses it, and a device
+// signed in with every day costs one entry, not one a day.
+func (c *crowd) addLatest(m map[string]recent, key, who string, t time.Time) {
+	if key == "" {
+		return
+	}
+	r := m[key]
+	for i := range r {
+		if r[i].Who == who {
+			if t.Before(r[i].When) {
+				return
+			}
+			copy(r[i:], r[i+1:])
+			r[len(r)-1] = sighting{Who: who, When: t}
+			return
+		}
+	}
+	c.add(m, key, who, t)
+}
+
 func (c *crowd) add(m map[string]recent, key, who string, t time.Time) {
 	if key == "" {
 		return
@@ -177,6 +200,19 @@ func (c *crowd) add(m map[string]recent, key, who string, t time.Time) {
 			c.sweep()
 		}
 	}
+}
+
+// whos returns every account the counters name.
+func (c *crowd) whos() map[string]struct{} {
+	ids := map[string]struct{}{}
+	for _, m := range []map[string]recent{c.c.IPFails, c.c.PrefixFails, c.c.Recipients, c.c.Devices} {
+		for _, r := range m {
+			for _, s := range r {
+				ids[s.Who] = struct{}{}
+			}
+		}
+	}
+	return ids
 }
 
 // shareIDs replaces the accounts the counters name with the copies id

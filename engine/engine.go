@@ -21,6 +21,7 @@ import (
 	"github.com/mamori-dev/mamori/bizday"
 	"github.com/mamori-dev/mamori/enrich"
 	"github.com/mamori-dev/mamori/risk"
+	"github.com/mamori-dev/mamori/statepack"
 )
 
 // Options tune an Engine; the zero value is good.
@@ -38,18 +39,24 @@ type Options struct {
 	Playbook *risk.Playbook
 	// Now is the wall clock, for case deadlines (nil: time.Now).
 	Now func() time.Time
+	// ActiveAccounts is how many accounts are kept decoded, over all
+	// shards (default 65,536); the others are kept packed until their
+	// next event.
+	ActiveAccounts int
 }
 
 // Engine is mamori's risk service on one machine.
 type Engine struct {
-	log      mamori.EventLog
-	dir      string
-	opts     Options
-	logger   *slog.Logger
-	seed     maphash.Seed
-	shards   []*shard
-	dedup    *dedup
-	crowd    *crowd
+	log    mamori.EventLog
+	dir    string
+	opts   Options
+	logger *slog.Logger
+	seed   maphash.Seed
+	shards []*shard
+	dedup  *dedup
+	crowd  *crowd
+	// table holds the strings the packed accounts share.
+	table    *statepack.Strings
 	cases    caseIndex
 	calendar *bizday.Calendar
 	seq      atomic.Uint64
@@ -87,11 +94,15 @@ func Open(ctx context.Context, log mamori.EventLog, dir string, opts Options) (*
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.ActiveAccounts <= 0 {
+		opts.ActiveAccounts = defaultActive
+	}
 	e := &Engine{log: log, dir: dir, opts: opts, logger: opts.Logger, seed: maphash.MakeSeed(),
-		crowd: newCrowd(), calendar: bizday.New()}
+		crowd: newCrowd(), calendar: bizday.New(), table: statepack.NewStrings(tableLimit)}
 	e.shards = make([]*shard, opts.Shards)
 	for i := range e.shards {
-		e.shards[i] = &shard{e: e, jobs: make(chan job, 1024), accounts: make(map[string]*risk.State), strings: newInterner()}
+		e.shards[i] = &shard{e: e, jobs: make(chan job, 1024), accounts: make(map[string]account), strings: newInterner(),
+			active: activeSet{limit: max(1, opts.ActiveAccounts/opts.Shards)}}
 	}
 	start := time.Now()
 	stats, err := e.restore(ctx)
@@ -253,6 +264,9 @@ func (e *Engine) Account(ctx context.Context, id string) (mamori.Account, error)
 	}
 	select {
 	case r := <-reply:
+		if r.err != nil {
+			return mamori.Account{}, fmt.Errorf("read account %s: %w", id, r.err)
+		}
 		if !r.found {
 			return mamori.Account{}, mamori.Errorf(mamori.ENotFound, "account %s was never seen", id)
 		}

@@ -111,15 +111,18 @@ func (e *Engine) AccountsByEmail(ctx context.Context, email string) ([]string, e
 		return nil, nil
 	}
 	// Buffered for every shard, so that none waits on a caller that gave up.
-	reply := make(chan []string, len(e.shards))
+	reply := make(chan emailReply, len(e.shards))
 	if err := e.sendAll(job{byEmail: &emailJob{email: email, reply: reply}}); err != nil {
 		return nil, err
 	}
 	var out []string
 	for range e.shards {
 		select {
-		case ids := <-reply:
-			out = append(out, ids...)
+		case r := <-reply:
+			if r.err != nil {
+				return nil, fmt.Errorf("find accounts by e-mail: %w", r.err)
+			}
+			out = append(out, r.ids...)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -144,15 +147,22 @@ func (e *Engine) sendAll(j job) error {
 // emailJob asks a shard for its accounts with an e-mail.
 type emailJob struct {
 	email string
-	reply chan<- []string
+	reply chan<- emailReply
 }
 
-func accountsWithEmail(accounts map[string]*risk.State, email string) []string {
-	var ids []string
-	for _, st := range accounts {
+type emailReply struct {
+	ids []string
+	err error
+}
+
+// accountsWithEmail reads every account of the shard, idle ones
+// unpacked one at a time.
+func accountsWithEmail(s *shard, email string) emailReply {
+	var r emailReply
+	r.err = s.each(func(_ string, st *risk.State) {
 		if st.AccountID != "" && st.Email != "" && strings.EqualFold(st.Email, email) {
-			ids = append(ids, st.AccountID)
+			r.ids = append(r.ids, st.AccountID)
 		}
-	}
-	return ids
+	})
+	return r
 }

@@ -64,13 +64,10 @@ func TestAccountsShareTheirCommonStrings(t *testing.T) {
 	}
 	check := func(e *Engine, when string) {
 		t.Helper()
-		a, b := e.shards[0].accounts["acct-0"], e.shards[0].accounts["acct-1"]
-		if a == nil || b == nil {
-			t.Fatalf("%s: accounts missing", when)
-		}
+		a, b := peekState(t, e.shards[0], "acct-0"), peekState(t, e.shards[0], "acct-1")
 		for _, st := range []*risk.State{a, b} {
 			seen := e.crowd.c.Devices[st.Sessions[0].DeviceID]
-			if len(seen) == 0 || unsafe.StringData(seen[0].Who) != unsafe.StringData(st.AccountID) {
+			if len(seen) == 0 || unsafe.StringData(seen[0].Who) != unsafe.StringData(storedKey(e.shards[0], st.AccountID)) {
 				t.Errorf("%s: the counters keep their own copy of the id of %s", when, st.AccountID)
 			}
 		}
@@ -154,13 +151,34 @@ func TestAReplayedLogSharesCommonStrings(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer replayed.Close()
-	a, b := replayed.shards[0].accounts["acct-0"], replayed.shards[0].accounts["acct-1"]
-	if a == nil || b == nil || len(a.Agents) == 0 || len(b.Agents) == 0 {
+	a, b := peekState(t, replayed.shards[0], "acct-0"), peekState(t, replayed.shards[0], "acct-1")
+	if len(a.Agents) == 0 || len(b.Agents) == 0 {
 		t.Fatal("the replay did not rebuild the accounts")
 	}
 	if unsafe.StringData(a.Agents[0].Key) != unsafe.StringData(b.Agents[0].Key) {
 		t.Error("the replayed accounts keep two copies of their user agent")
 	}
+}
+
+// peekState returns the state of an account the shard must hold.
+func peekState(t *testing.T, s *shard, key string) *risk.State {
+	t.Helper()
+	st, err := s.peek(key)
+	if err != nil || st == nil {
+		t.Fatalf("account %s: %v, %v", key, st, err)
+	}
+	return st
+}
+
+// storedKey returns the shard's own copy of an account's key, as its map
+// holds it.
+func storedKey(s *shard, key string) string {
+	for k := range s.accounts {
+		if k == key {
+			return k
+		}
+	}
+	return ""
 }
 
 var loadTestNetworks = sync.OnceValues(enrich.LoadNetworks)

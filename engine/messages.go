@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/mamori-dev/mamori"
@@ -78,6 +79,9 @@ func (e *Engine) messageFacts(ctx context.Context, accountID string) (messagesRe
 	}
 	select {
 	case r := <-reply:
+		if r.err != nil {
+			return messagesReply{}, fmt.Errorf("read messages of %s: %w", accountID, r.err)
+		}
 		if !r.found {
 			return messagesReply{}, mamori.Errorf(mamori.ENotFound, "account %s was never seen", accountID)
 		}
@@ -99,6 +103,7 @@ type messagesReply struct {
 	caseOpened     map[string]time.Time
 	acceptLanguage string
 	found          bool
+	err            error // the account's state could not be read
 }
 
 func messagesOf(st *risk.State) messagesReply {

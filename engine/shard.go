@@ -15,9 +15,11 @@ import (
 type shard struct {
 	e        *Engine
 	jobs     chan job
-	accounts map[string]*risk.State
+	accounts map[string]account
+	active   activeSet
 	strings  *interner
 	agents   enrich.AgentCache
+	scratch  []byte // for packing
 }
 
 // job is one thing a shard does; exactly one of its parts is set.
@@ -27,7 +29,7 @@ type job struct {
 	caseView *caseViewJob
 	messages *messagesJob
 	byEmail  *emailJob
-	snapshot chan<- []byte
+	snapshot chan<- map[string][]byte
 }
 
 type eventJob struct {
@@ -51,6 +53,7 @@ type viewJob struct {
 type viewReply struct {
 	account mamori.Account
 	found   bool
+	err     error // the account's state could not be read
 }
 
 func (s *shard) run() {
@@ -60,25 +63,29 @@ func (s *shard) run() {
 		case j.event != nil:
 			s.apply(j.event)
 		case j.view != nil:
-			st := s.accounts[j.view.account]
+			st, err := s.peek(j.view.account)
 			if st == nil || st.AccountID == "" {
-				j.view.reply <- viewReply{}
+				j.view.reply <- viewReply{err: err}
 				continue
 			}
 			j.view.reply <- viewReply{account: st.View(), found: true}
 		case j.caseView != nil:
-			st := s.accounts[j.caseView.account]
+			st, err := s.peek(j.caseView.account)
 			r := caseReply{}
 			if st != nil {
 				r, _ = caseOf(st, j.caseView.id)
 			}
+			r.err = err
 			j.caseView.reply <- r
 		case j.messages != nil:
-			j.messages.reply <- messagesOf(s.accounts[j.messages.account])
+			st, err := s.peek(j.messages.account)
+			r := messagesOf(st)
+			r.err = err
+			j.messages.reply <- r
 		case j.byEmail != nil:
-			j.byEmail.reply <- accountsWithEmail(s.accounts, j.byEmail.email)
+			j.byEmail.reply <- accountsWithEmail(s, j.byEmail.email)
 		case j.snapshot != nil:
-			j.snapshot <- encodeAccounts(s.accounts)
+			j.snapshot <- s.packedAccounts()
 		}
 	}
 }
@@ -86,14 +93,19 @@ func (s *shard) run() {
 func (s *shard) apply(j *eventJob) {
 	ev := j.ev
 	key := ev.RouteKey()
-	st := s.accounts[key]
+	st, err := s.state(key)
+	if err != nil {
+		s.e.logger.Error("account state unreadable", "err", err)
+		s.e.dedup.finish(ev.ID, j.flight, fmt.Errorf("decide event %s: %w", ev.ID, err))
+		return
+	}
 	if st == nil {
 		if j.mustExist {
 			s.e.dedup.finish(ev.ID, j.flight, mamori.Errorf(mamori.ENotFound, "account %s was never seen", ev.AccountID))
 			return
 		}
 		st = &risk.State{AccountID: ev.AccountID}
-		s.accounts[key] = st
+		s.add(key, st)
 	}
 	if j.atLastTime {
 		ev.Time, ev.Raw = st.LastTime, nil
@@ -115,7 +127,6 @@ func (s *shard) apply(j *eventJob) {
 
 	// The event as the store sent it, if it came as JSON.
 	evJSON := ev.Raw
-	var err error
 	if evJSON == nil {
 		evJSON, err = json.Marshal(ev)
 	}

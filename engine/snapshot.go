@@ -15,6 +15,7 @@ import (
 	"github.com/bits-and-blooms/bloom/v3"
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/risk"
+	"github.com/mamori-dev/mamori/statepack"
 )
 
 // A snapshot holds every account's state as of a point in the log, so
@@ -28,17 +29,29 @@ const (
 	// snapshot cannot hold (messages came in version 2): a restart then
 	// replays the whole log. Version 3 holds the cross-account counters
 	// as pairs of who and when; version 2, still read, as two lists.
-	snapshotVersion = 3
+	// Version 4 holds the accounts packed (statepack), with the table of
+	// strings they share and the case index; 2 and 3, still read, hold
+	// them as gob-encoded risk.State.
+	snapshotVersion = 4
 )
 
 type snapshot struct {
 	Version int
 	// Seq: every event at or below it is in the snapshot; events above it
 	// may be, per account (risk.State.LastSeq says).
-	Seq      uint64
-	Accounts [][]byte // gob-encoded map[string]*risk.State, one per shard
-	Filter   []byte   // the dedup filter
-	Crowd    []byte   // gob-encoded crowdState
+	Seq uint64
+	// Accounts has one gob-encoded map per shard: from version 4 of
+	// account key to packed state, before it of key to *risk.State.
+	Accounts [][]byte
+	Filter   []byte // the dedup filter
+	Crowd    []byte // gob-encoded crowdState
+	// Strings is the table the packed states refer to, taken after every
+	// shard packed its accounts, so that it holds every entry they use
+	// (version 4).
+	Strings []string
+	// Cases maps case ids to account keys (version 4; before it, the
+	// index was rebuilt from the decoded states).
+	Cases map[string]string
 }
 
 // Snapshot writes the state of every account to the data directory. It
@@ -55,10 +68,17 @@ func (e *Engine) Snapshot(ctx context.Context) error {
 	defer e.snapshotting.Unlock()
 	snap := snapshot{Version: snapshotVersion, Seq: e.seq.Load()}
 	for _, s := range e.shards {
-		ch := make(chan []byte, 1)
+		ch := make(chan map[string][]byte, 1)
 		s.jobs <- job{snapshot: ch}
-		snap.Accounts = append(snap.Accounts, <-ch)
+		// Encoded here rather than in the shard, which goes on with its
+		// events meanwhile; packed states are never changed in place.
+		blob, err := encodePacked(<-ch)
+		if err != nil {
+			return err
+		}
+		snap.Accounts = append(snap.Accounts, blob)
 	}
+	snap.Strings, snap.Cases = e.table.List(), e.cases.copy()
 	filter, err := e.encodeFilter()
 	if err != nil {
 		return err
@@ -82,8 +102,10 @@ func (e *Engine) Snapshot(ctx context.Context) error {
 func (e *Engine) encodeShardsStopped() snapshot {
 	snap := snapshot{Version: snapshotVersion, Seq: e.seq.Load()}
 	for _, s := range e.shards {
-		snap.Accounts = append(snap.Accounts, encodeAccounts(s.accounts))
+		blob, _ := encodePacked(s.packedAccounts())
+		snap.Accounts = append(snap.Accounts, blob)
 	}
+	snap.Strings, snap.Cases = e.table.List(), e.cases.copy()
 	snap.Filter, _ = e.encodeFilter()
 	snap.Crowd, _ = e.encodeCrowd()
 	return snap
@@ -111,13 +133,72 @@ func (e *Engine) encodeFilter() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func encodeAccounts(accounts map[string]*risk.State) []byte {
+func encodePacked(accounts map[string][]byte) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(accounts); err != nil {
-		// The state holds only gob-encodable types; this is a bug.
-		panic(fmt.Sprintf("encode account state: %v", err))
+		return nil, fmt.Errorf("encode accounts: %w", err)
 	}
-	return buf.Bytes()
+	return buf.Bytes(), nil
+}
+
+// restoreAccounts puts the snapshot's accounts in their shards: packed
+// as the snapshot holds them from version 4, decoded and then packed as
+// the shards fill before it.
+func (e *Engine) restoreAccounts(snap *snapshot) error {
+	if snap.Version >= 4 {
+		e.table = statepack.LoadStrings(snap.Strings, tableLimit)
+		for _, blob := range snap.Accounts {
+			var accounts map[string][]byte
+			if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&accounts); err != nil {
+				return fmt.Errorf("decode snapshot: %w", err)
+			}
+			for key, b := range accounts {
+				e.shardOf(key).accounts[key] = account{packed: b}
+			}
+		}
+		for id, key := range snap.Cases {
+			e.cases.add(id, key)
+		}
+		return nil
+	}
+	for _, blob := range snap.Accounts {
+		var accounts map[string]*risk.State
+		if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&accounts); err != nil {
+			return fmt.Errorf("decode snapshot: %w", err)
+		}
+		for key, st := range accounts {
+			sh := e.shardOf(key)
+			st.Intern(sh.strings.intern)
+			if key == st.AccountID {
+				key = st.AccountID // one copy of the id for the map and the state
+			}
+			for _, c := range st.Cases {
+				e.cases.add(c.ID, key)
+			}
+			sh.add(key, st)
+		}
+	}
+	return nil
+}
+
+// accountKeys returns a function that gives, for each of ids that names
+// an account, the shard's own copy of the key, so that the crowd decoded
+// from a snapshot shares it rather than keeping a copy per sighting.
+func (e *Engine) accountKeys(ids map[string]struct{}) func(string) string {
+	own := make(map[string]string, len(ids))
+	for _, s := range e.shards {
+		for key := range s.accounts {
+			if _, ok := ids[key]; ok {
+				own[key] = key
+			}
+		}
+	}
+	return func(id string) string {
+		if k, ok := own[id]; ok {
+			return k
+		}
+		return id
+	}
 }
 
 // writeSnapshot writes the file next to its final name, syncs it and
@@ -177,30 +258,14 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 	}
 	var filter *bloom.BloomFilter
 	if snap != nil {
-		for _, blob := range snap.Accounts {
-			var accounts map[string]*risk.State
-			if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&accounts); err != nil {
-				return stats, fmt.Errorf("decode snapshot: %w", err)
-			}
-			for key, st := range accounts {
-				sh := e.shardOf(key)
-				st.Intern(sh.strings.intern)
-				if key == st.AccountID {
-					key = st.AccountID // one copy of the id for the map and the state
-				}
-				sh.accounts[key] = st
-			}
+		if err := e.restoreAccounts(snap); err != nil {
+			return stats, err
 		}
 		if len(snap.Crowd) > 0 {
 			if err := decodeCrowd(snap.Version, snap.Crowd, &e.crowd.c); err != nil {
 				return stats, err
 			}
-			e.crowd.shareIDs(func(who string) string {
-				if st := e.shardOf(who).accounts[who]; st != nil && st.AccountID == who {
-					return st.AccountID
-				}
-				return who
-			})
+			e.crowd.shareIDs(e.accountKeys(e.crowd.whos()))
 		}
 		filter = &bloom.BloomFilter{}
 		if _, err := filter.ReadFrom(bytes.NewReader(snap.Filter)); err != nil {
@@ -221,8 +286,10 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 		last = r.Seq
 		e.dedup.filter.AddString(r.ID)
 		sh := e.shardOf(r.Account)
-		accounts := sh.accounts
-		st := accounts[r.Account]
+		st, err := sh.state(r.Account)
+		if err != nil {
+			return fmt.Errorf("replay event %d: %w", r.Seq, err)
+		}
 		if st != nil && st.LastSeq >= r.Seq {
 			return nil
 		}
@@ -236,7 +303,7 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 		}
 		if st == nil {
 			st = &risk.State{AccountID: ev.AccountID}
-			accounts[r.Account] = st
+			sh.add(r.Account, st)
 		}
 		in := risk.NewInput(&ev, r.Seq, e.opts.Networks, &sh.agents)
 		in.Intern(sh.strings.intern)
@@ -245,6 +312,9 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 		}
 		risk.Apply(st, in, &d)
 		e.crowd.observe(in, &d, routeKey(st, &ev))
+		if d.CaseID != "" {
+			e.cases.add(d.CaseID, r.Account)
+		}
 		stats.replayed++
 		return nil
 	})
@@ -254,11 +324,6 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 	e.seq.Store(max(last, stats.snapshotSeq))
 	for _, s := range e.shards {
 		stats.accounts += len(s.accounts)
-		for key, st := range s.accounts {
-			for _, c := range st.Cases {
-				e.cases.add(c.ID, key)
-			}
-		}
 	}
 	return stats, nil
 }
@@ -273,8 +338,8 @@ func readSnapshot(path string) (*snapshot, error) {
 	if err := gob.NewDecoder(f).Decode(&snap); err != nil {
 		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
-	if snap.Version != snapshotVersion && snap.Version != 2 {
-		return nil, fmt.Errorf("snapshot %s has version %d, want 2 or %d", path, snap.Version, snapshotVersion)
+	if snap.Version < 2 || snap.Version > snapshotVersion {
+		return nil, fmt.Errorf("snapshot %s has version %d, want 2 to %d", path, snap.Version, snapshotVersion)
 	}
 	return &snap, nil
 }

@@ -4,21 +4,26 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/mamori-dev/mamori"
 	"github.com/mamori-dev/mamori/memlog"
+	"github.com/mamori-dev/mamori/risk"
 )
 
-// TestASnapshotOfVersion2IsStillRead restores the same state from a
-// snapshot of the current version and from one of version 2, which held
-// the cross-account counters as two lists per key.
-func TestASnapshotOfVersion2IsStillRead(t *testing.T) {
+// TestSnapshotsOfEarlierVersionsAreStillRead restores the same state
+// from a snapshot of the current version, which holds the accounts
+// packed, and from snapshots as versions 2 and 3 wrote them: accounts as
+// gob-encoded states, and in version 2 the cross-account counters as two
+// lists per key.
+func TestSnapshotsOfEarlierVersionsAreStillRead(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	log := memlog.New(true)
@@ -33,8 +38,10 @@ func TestASnapshotOfVersion2IsStillRead(t *testing.T) {
 	e := open()
 	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 	var evs []mamori.Event
+	var ids []string
 	for a := range 6 {
 		acct := fmt.Sprintf("acct-%d", a)
+		ids = append(ids, acct)
 		c := mamori.Context{IP: "153.156.78.10", DeviceID: fmt.Sprintf("dev-%d", a%2), UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"}
 		amt := int64(5000)
 		evs = append(evs,
@@ -46,26 +53,71 @@ func TestASnapshotOfVersion2IsStillRead(t *testing.T) {
 					Delivery: &mamori.Delivery{Type: "email", RecipientEmail: "shared@example.jp"}}},
 		)
 	}
+	// Decided rather than recorded, so that they open cases.
+	reports := []mamori.Event{
+		{ID: "r-0", Type: mamori.FraudReported, AccountID: "acct-0", Time: t0.Add(time.Hour), Properties: mamori.Properties{By: "bank"}},
+		{ID: "r-3", Type: mamori.FraudReported, AccountID: "acct-3", Time: t0.Add(time.Hour), Properties: mamori.Properties{By: "customer"}},
+	}
 	for i := range evs {
 		evs[i].ID = fmt.Sprintf("e-%d", i)
 	}
 	if _, err := e.Record(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
+	for _, ev := range reports {
+		if _, err := e.Decide(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	fromCurrent := open()
-	fromCurrent.Close()
-
-	// Rewrite the snapshot as version 2 wrote it.
 	path := filepath.Join(dir, snapshotFile)
-	snap, err := readSnapshot(path)
+	current, err := readSnapshot(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if current.Version != snapshotVersion {
+		t.Fatalf("the engine wrote a snapshot of version %d, want %d", current.Version, snapshotVersion)
+	}
+	fromCurrent := open()
+	views := func(e *Engine) []string {
+		t.Helper()
+		var out []string
+		for _, id := range ids {
+			a, err := e.Account(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(b))
+		}
+		return out
+	}
+	// The states as versions 2 and 3 held them.
+	states := map[string]*risk.State{}
+	for _, s := range fromCurrent.shards {
+		if err := s.each(func(key string, st *risk.State) { states[key] = st }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantViews, wantCases := views(fromCurrent), caseIDs(t, fromCurrent)
+	if len(wantCases) == 0 {
+		t.Fatal("the test means to open cases")
+	}
+	wantCrowd := fromCurrent.crowd.c
+	if err := fromCurrent.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var accounts bytes.Buffer
+	if err := gob.NewEncoder(&accounts).Encode(states); err != nil {
+		t.Fatal(err)
+	}
 	var c crowdState
-	if err := decodeCrowd(snap.Version, snap.Crowd, &c); err != nil {
+	if err := decodeCrowd(current.Version, current.Crowd, &c); err != nil {
 		t.Fatal(err)
 	}
 	back := func(m map[string]recent) map[string]*recentV2 {
@@ -82,23 +134,55 @@ func TestASnapshotOfVersion2IsStillRead(t *testing.T) {
 	old := crowdStateV2{IPFails: back(c.IPFails), PrefixFails: back(c.PrefixFails), Recipients: back(c.Recipients),
 		Devices: back(c.Devices), ASNs: c.ASNs, Countries: c.Countries, Browsers: c.Browsers,
 		SignIns: c.SignIns, Now: c.Now, Touched: c.Touched}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(&old); err != nil {
+	var crowdV2 bytes.Buffer
+	if err := gob.NewEncoder(&crowdV2).Encode(&old); err != nil {
 		t.Fatal(err)
 	}
-	snap.Version, snap.Crowd = 2, buf.Bytes()
-	f, err := os.Create(path)
+
+	for _, version := range []int{2, 3} {
+		t.Run(fmt.Sprintf("version %d", version), func(t *testing.T) {
+			snap := snapshot{Version: version, Seq: current.Seq, Accounts: [][]byte{accounts.Bytes()},
+				Filter: current.Filter, Crowd: current.Crowd}
+			if version == 2 {
+				snap.Crowd = crowdV2.Bytes()
+			}
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := gob.NewEncoder(f).Encode(&snap); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			fromOld := open()
+			defer fromOld.Close()
+			compareCrowds(t, wantCrowd, fromOld.crowd.c)
+			if got := views(fromOld); !slices.Equal(got, wantViews) {
+				t.Errorf("accounts from version %d:\n%s\nwant\n%s", version, got, wantViews)
+			}
+			if got := caseIDs(t, fromOld); !slices.Equal(got, wantCases) {
+				t.Errorf("cases from version %d: %v, want %v", version, got, wantCases)
+			}
+		})
+	}
+}
+
+func caseIDs(t *testing.T, e *Engine) []string {
+	t.Helper()
+	cs, err := e.Cases(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := gob.NewEncoder(f).Encode(snap); err != nil {
-		t.Fatal(err)
+	var ids []string
+	for _, c := range cs {
+		ids = append(ids, c.ID)
 	}
-	f.Close()
-	fromV2 := open()
-	defer fromV2.Close()
+	slices.Sort(ids)
+	return ids
+}
 
-	want, got := fromCurrent.crowd.c, fromV2.crowd.c
+func compareCrowds(t *testing.T, want, got crowdState) {
+	t.Helper()
 	if len(want.IPFails) == 0 || len(want.Recipients) == 0 || len(want.Devices) == 0 || want.SignIns == 0 {
 		t.Fatalf("the test means to fill the counters: %+v", want)
 	}
@@ -107,12 +191,12 @@ func TestASnapshotOfVersion2IsStillRead(t *testing.T) {
 		"Recipients": {want.Recipients, got.Recipients}, "Devices": {want.Devices, got.Devices},
 	} {
 		if len(pair[0]) != len(pair[1]) {
-			t.Errorf("%s: %d keys from version 2, want %d", name, len(pair[1]), len(pair[0]))
+			t.Errorf("%s: %d keys, want %d", name, len(pair[1]), len(pair[0]))
 		}
 		for k, w := range pair[0] {
 			g := pair[1][k]
 			if len(g) != len(w) {
-				t.Errorf("%s[%s]: %d sightings from version 2, want %d", name, k, len(g), len(w))
+				t.Errorf("%s[%s]: %d sightings, want %d", name, k, len(g), len(w))
 				continue
 			}
 			for i := range w {
@@ -123,17 +207,7 @@ func TestASnapshotOfVersion2IsStillRead(t *testing.T) {
 		}
 	}
 	if got.SignIns != want.SignIns || len(got.ASNs) != len(want.ASNs) || !got.Now.Equal(want.Now) || got.Touched != want.Touched {
-		t.Errorf("counts from version 2 differ: %v %d %v %d, want %v %d %v %d",
+		t.Errorf("counts differ: %v %d %v %d, want %v %d %v %d",
 			got.SignIns, len(got.ASNs), got.Now, got.Touched, want.SignIns, len(want.ASNs), want.Now, want.Touched)
-	}
-	count := func(e *Engine) int {
-		n := 0
-		for _, s := range e.shards {
-			n += len(s.accounts)
-		}
-		return n
-	}
-	if a, b := count(fromV2), count(fromCurrent); a != b || a == 0 {
-		t.Errorf("%d accounts from version 2, want %d", a, b)
 	}
 }

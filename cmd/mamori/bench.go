@@ -82,6 +82,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	pacedClients := fs.Int("paced-clients", 128, "connections of the open loop; each sends its own accounts' events in order")
 	pacedDuration := fs.Duration("paced-duration", 0, "how long the open loop runs (default: --duration)")
 	p99Target := fs.Duration("p99-target", 5*time.Millisecond, "the open loop's p99 target")
+	active := fs.Int("active-accounts", 0, "accounts the started server keeps decoded (0: its default); 1 packs every account between its events, the worst case of packing")
 	url := fs.String("url", "", "target a running server instead of starting one (with --api-key)")
 	key := fs.String("api-key", envOr("MAMORI_API_KEY", ""), "API key of the --url server")
 	baseline := fs.Bool("baseline", true, "also measure the bare handler")
@@ -129,7 +130,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		done := make(chan error, 1)
 		*key = "bench-key"
 		go func() {
-			done <- runServer(sctx, serverConfig{Addr: "127.0.0.1:0", Data: dir, APIKey: *key,
+			done <- runServer(sctx, serverConfig{Addr: "127.0.0.1:0", Data: dir, APIKey: *key, ActiveAccounts: *active,
 				Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))},
 				func(addr string) { ready <- addr })
 		}()

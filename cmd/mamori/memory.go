@@ -160,55 +160,79 @@ func shortAccountsReport(ctx context.Context, nets *enrich.Networks, opts memory
 // simAccountsReport plays a simulated world (its 60 days of history and
 // one decided day) and reports what its accounts cost beyond the empty
 // engine: accounts with a realistic history of sessions, devices,
-// networks and orders.
+// networks and orders. It plays the world twice: with every account kept
+// decoded, as accounts in use are, and with every account but the last
+// packed, as idle ones are, which at a million accounts is nearly all.
+// The second play also shows the worst cost of packing in time: nearly
+// every event unpacks its account and packs the one before.
 func simAccountsReport(ctx context.Context, nets *enrich.Networks, opts memoryOptions, out io.Writer) error {
 	n := opts.simAccounts
 	// A first tiny play loads what the simulator and the parsers keep for
 	// the whole process, so that it is not counted as the accounts'.
-	warm, err := engine.Open(ctx, memlog.New(false), "", engine.Options{Shards: 1, Networks: nets, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return err
-	}
-	_, err = sim.Play(ctx, jsonService{warm}, sim.Config{Seed: 2, Accounts: 10, HistoryDays: 1, Days: 1, Prefix: "warm-"}, sim.Options{})
-	if cerr := warm.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if _, err := playSim(ctx, nets, sim.Config{Seed: 2, Accounts: 10, HistoryDays: 1, Days: 1, Prefix: "warm-"}, 1, ""); err != nil {
 		return fmt.Errorf("warm up the simulator: %w", err)
 	}
+	cfg := sim.Config{Seed: 1, Accounts: n, HistoryDays: sim.DefaultHistoryDays, Days: 1}
+	for i, active := range []int{n, 1} {
+		profile := ""
+		if opts.heapProfile != "" {
+			profile = opts.heapProfile + ".sim" + strconv.Itoa(i+1)
+		}
+		p, err := playSim(ctx, nets, cfg, active, profile)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			fmt.Fprintf(out, "memory: %d simulated accounts (seed 1) after %d days of history and 1 decided day (%.0f events each on average)\n",
+				p.accounts, sim.DefaultHistoryDays, float64(p.events)/float64(p.accounts))
+		}
+		how := "all decoded (accounts in use)"
+		if active < n {
+			how = "packed (idle accounts)"
+		}
+		fmt.Fprintf(out, "  %s: heap %.0f B/account beyond the empty engine (%.0f B of it scanned by every garbage collection); played in %s\n",
+			how, p.heap, p.scanned, p.took.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// simPlay is what one play of a simulated world measured.
+type simPlay struct {
+	accounts, events int
+	heap, scanned    float64 // per account
+	took             time.Duration
+}
+
+// playSim plays a world into an engine of one shard (as mamori simulate
+// uses, so that the same seed gives the same accounts) that keeps at most
+// active accounts decoded, and measures the accounts' memory.
+func playSim(ctx context.Context, nets *enrich.Networks, cfg sim.Config, active int, heapProfile string) (simPlay, error) {
 	log := &droppableLog{EventLog: memlog.New(false)}
-	// One shard, as mamori simulate uses, so that the same seed gives the
-	// same accounts.
-	eng, err := engine.Open(ctx, log, "", engine.Options{Shards: 1, Networks: nets, Logger: slog.New(slog.DiscardHandler)})
+	eng, err := engine.Open(ctx, log, "", engine.Options{Shards: 1, Networks: nets, ActiveAccounts: active, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		return err
+		return simPlay{}, err
 	}
 	defer eng.Close()
 	empty := measure()
 	start := time.Now()
-	res, err := sim.Play(ctx, jsonService{eng}, sim.Config{Seed: 1, Accounts: n, HistoryDays: sim.DefaultHistoryDays, Days: 1}, sim.Options{})
+	res, err := sim.Play(ctx, jsonService{eng}, cfg, sim.Options{})
 	if err != nil {
-		return fmt.Errorf("play the world: %w", err)
+		return simPlay{}, fmt.Errorf("play the world: %w", err)
 	}
-	events := res.History + len(res.Records)
-	accounts := len(res.World.Customers)
+	p := simPlay{accounts: len(res.World.Customers), events: res.History + len(res.Records), took: time.Since(start)}
 	res = nil
-	took := time.Since(start)
 	log.drop()
 	state := measure()
-	if opts.heapProfile != "" {
-		if err := writeProfile("heap", opts.heapProfile+".sim"); err != nil {
-			return err
+	if heapProfile != "" {
+		if err := writeProfile("heap", heapProfile); err != nil {
+			return simPlay{}, err
 		}
 	}
 	// The resident set is left out: over a few thousand accounts it
 	// follows the allocator's pages, not the accounts.
-	h, _ := empty.per(state, accounts)
-	scanned := empty.scanPer(state, accounts)
-	fmt.Fprintf(out, "memory: %d simulated accounts (seed 1) after %d days of history and 1 decided day (%.0f events each on average), played in %s\n",
-		accounts, sim.DefaultHistoryDays, float64(events)/float64(accounts), took.Round(time.Millisecond))
-	fmt.Fprintf(out, "  account state beyond the empty engine: heap %.0f B/account (%.0f B of it scanned by every garbage collection)\n", h, scanned)
-	return nil
+	p.heap, _ = empty.per(state, p.accounts)
+	p.scanned = empty.scanPer(state, p.accounts)
+	return p, nil
 }
 
 // throughJSON encodes events as a store sends them and decodes them as

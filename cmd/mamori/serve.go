@@ -40,6 +40,9 @@ type serverConfig struct {
 	// customers reach it ("": the host the store called).
 	LinkKey string
 	BaseURL string
+	// ActiveAccounts is how many accounts the engine keeps decoded (0:
+	// its default); the others are kept packed until their next event.
+	ActiveAccounts int
 }
 
 func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -53,6 +56,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&cfg.LinkKey, "link-key", envOr("MAMORI_LINK_KEY", ""), "key signing links to the security center /me (MAMORI_LINK_KEY; default: derived from the API key)")
 	fs.StringVar(&cfg.BaseURL, "base-url", envOr("MAMORI_BASE_URL", ""), "mamori as customers reach it, for security-center links (MAMORI_BASE_URL; default: the host the store called)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	fs.IntVar(&cfg.ActiveAccounts, "active-accounts", 0, "accounts kept decoded in memory, the others packed until their next event (0: 65,536): more costs memory, fewer costs an unpacking of a few microseconds at more events")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
 	}
@@ -138,7 +142,7 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 		}
 		log.Info("playbook loaded", "file", cfg.Playbooks, "version", playbook.Version)
 	}
-	eng, err := engine.Open(ctx, store, cfg.Data, engine.Options{Logger: log, Networks: nets, Playbook: playbook})
+	eng, err := engine.Open(ctx, store, cfg.Data, engine.Options{Logger: log, Networks: nets, Playbook: playbook, ActiveAccounts: cfg.ActiveAccounts})
 	if err != nil {
 		store.Close()
 		return err
