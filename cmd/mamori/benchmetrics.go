@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// The paced loop's latency runs from when a request was due to when its
+// answer was read: it holds the clients' and the scheduler's delays as
+// well as mamori's. mamori's own histograms, read before and after the
+// loop, say how much of it was spent inside the server, and how long the
+// group commits that every answer waits for took.
+const (
+	requestHistogram = "mamori_http_request_duration_seconds"
+	commitHistogram  = "mamori_commit_duration_seconds"
+)
+
+// histogram is a Prometheus histogram as scraped: its buckets' upper
+// bounds and cumulative counts, the last bound +Inf.
+type histogram struct {
+	bounds []float64
+	counts []uint64
+}
+
+// serverView is what mamori's metrics held at one moment.
+type serverView struct {
+	requests histogram // /v1/risk or /v1/events, over every decision
+	commits  histogram
+}
+
+// scrapeServer reads mamori's /metrics. route is the label the HTTP
+// server gives the loaded path ("risk", "events").
+func scrapeServer(ctx context.Context, t *target, route string) (serverView, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.url+"/metrics", nil)
+	if err != nil {
+		return serverView{}, fmt.Errorf("scrape metrics: %w", err)
+	}
+	if t.key != "" {
+		req.Header.Set("Authorization", "Bearer "+t.key)
+	}
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return serverView{}, fmt.Errorf("scrape metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, resp.Body)
+		return serverView{}, fmt.Errorf("scrape metrics: status %d", resp.StatusCode)
+	}
+	return parseServerView(resp.Body, route)
+}
+
+func parseServerView(r io.Reader, route string) (serverView, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return serverView{}, fmt.Errorf("parse metrics: %w", err)
+	}
+	var v serverView
+	if f := families[requestHistogram]; f != nil {
+		v.requests = sumHistograms(f, func(m *dto.Metric) bool { return label(m, "route") == route })
+	}
+	if f := families[commitHistogram]; f != nil {
+		v.commits = sumHistograms(f, func(*dto.Metric) bool { return true })
+	}
+	return v, nil
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// sumHistograms adds up the histograms of a family that keep, which
+// share their buckets.
+func sumHistograms(f *dto.MetricFamily, keep func(*dto.Metric) bool) histogram {
+	var h histogram
+	for _, m := range f.GetMetric() {
+		if !keep(m) || m.GetHistogram() == nil {
+			continue
+		}
+		buckets := m.GetHistogram().GetBucket()
+		if h.bounds == nil {
+			for _, b := range buckets {
+				h.bounds = append(h.bounds, b.GetUpperBound())
+			}
+			h.bounds = append(h.bounds, math.Inf(1))
+			h.counts = make([]uint64, len(h.bounds))
+		}
+		if len(buckets)+1 != len(h.bounds) {
+			continue
+		}
+		for i, b := range buckets {
+			h.counts[i] += b.GetCumulativeCount()
+		}
+		h.counts[len(buckets)] += m.GetHistogram().GetSampleCount()
+	}
+	return h
+}
+
+// since returns what h gained after before, a scrape of the same
+// histogram.
+func (h histogram) since(before histogram) histogram {
+	if len(before.counts) != len(h.counts) {
+		return h
+	}
+	d := histogram{bounds: h.bounds, counts: make([]uint64, len(h.counts))}
+	for i := range h.counts {
+		d.counts[i] = h.counts[i] - before.counts[i]
+	}
+	return d
+}
+
+func (h histogram) total() uint64 {
+	if len(h.counts) == 0 {
+		return 0
+	}
+	return h.counts[len(h.counts)-1]
+}
+
+// quantile returns the upper bound of the bucket that holds the q-th
+// quantile: the quantile is at most that. +Inf if beyond the last bound,
+// NaN if the histogram is empty.
+func (h histogram) quantile(q float64) float64 {
+	n := h.total()
+	if n == 0 {
+		return math.NaN()
+	}
+	rank := uint64(math.Ceil(q * float64(n)))
+	for i, c := range h.counts {
+		if c >= rank {
+			return h.bounds[i]
+		}
+	}
+	return math.Inf(1)
+}
+
+// atMost writes a bound in milliseconds as "≤ X ms".
+func atMost(seconds float64) string {
+	switch {
+	case math.IsNaN(seconds):
+		return "none"
+	case math.IsInf(seconds, 1):
+		return "beyond the last bucket"
+	}
+	return "≤ " + strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", seconds*1000), "0"), ".") + " ms"
+}
+
+// describe says what the server saw between two scrapes.
+func describe(before, after serverView) string {
+	req, com := after.requests.since(before.requests), after.commits.since(before.commits)
+	return fmt.Sprintf("inside mamori: %d requests, p50 %s, p99 %s, p99.9 %s; %d group commits (write and fsync), p50 %s, p99 %s, p99.9 %s (upper bounds of the server's histogram buckets)",
+		req.total(), atMost(req.quantile(0.5)), atMost(req.quantile(0.99)), atMost(req.quantile(0.999)),
+		com.total(), atMost(com.quantile(0.5)), atMost(com.quantile(0.99)), atMost(com.quantile(0.999)))
+}
