@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 // TestPackedAccountsDecideAsDecodedOnes plays the same simulated world
 // into engines that keep every account decoded and that keep only one or
 // a few, packing the others between their events, and then restarts each
-// from its log: decisions, accounts and cases must not tell them apart.
+// from its log: decisions, accounts, cases and searches by e-mail must
+// not tell them apart.
 func TestPackedAccountsDecideAsDecodedOnes(t *testing.T) {
 	ctx := context.Background()
 	evs, err := sim.Events(ctx, sim.Config{Seed: 5, Accounts: 60, HistoryDays: 10, Days: 1})
@@ -27,12 +29,29 @@ func TestPackedAccountsDecideAsDecodedOnes(t *testing.T) {
 		decisions []string
 		accounts  map[string]string
 		cases     []string
+		byEmail   map[string][]string
 	}
-	ids := map[string]bool{}
+	ids, emails := map[string]bool{}, map[string]bool{}
 	for _, ev := range evs {
 		if ev.AccountID != "" {
 			ids[ev.AccountID] = true
 		}
+		if ev.Properties.Email != "" {
+			// Upper case: the search ignores case.
+			emails[strings.ToUpper(ev.Properties.Email)] = true
+		}
+	}
+	search := func(e *Engine) map[string][]string {
+		t.Helper()
+		out := map[string][]string{}
+		for email := range emails {
+			found, err := e.AccountsByEmail(ctx, email)
+			if err != nil {
+				t.Fatalf("search %s: %v", email, err)
+			}
+			out[email] = found
+		}
+		return out
 	}
 	views := func(e *Engine) map[string]string {
 		t.Helper()
@@ -71,7 +90,7 @@ func TestPackedAccountsDecideAsDecodedOnes(t *testing.T) {
 			}
 			o.decisions = append(o.decisions, string(b))
 		}
-		o.accounts, o.cases = views(e), caseIDs(t, e)
+		o.accounts, o.cases, o.byEmail = views(e), caseIDs(t, e), search(e)
 		if err := e.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -80,11 +99,18 @@ func TestPackedAccountsDecideAsDecodedOnes(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer replayed.Close()
-		return o, outcome{accounts: views(replayed), cases: caseIDs(t, replayed)}
+		return o, outcome{accounts: views(replayed), cases: caseIDs(t, replayed), byEmail: search(replayed)}
 	}
 	want, wantReplayed := play(len(ids)+1, 1)
 	if len(want.cases) == 0 {
 		t.Fatal("the world opens no case; the test means to compare some")
+	}
+	found := 0
+	for _, ids := range want.byEmail {
+		found += len(ids)
+	}
+	if found == 0 {
+		t.Fatal("no account found by its e-mail; the test means to compare some")
 	}
 	for _, tt := range []struct {
 		name           string
@@ -110,6 +136,9 @@ func TestPackedAccountsDecideAsDecodedOnes(t *testing.T) {
 				}
 				if !slices.Equal(pair[0].cases, pair[1].cases) {
 					t.Errorf("cases %v, want %v", pair[0].cases, pair[1].cases)
+				}
+				if !reflect.DeepEqual(pair[0].byEmail, pair[1].byEmail) {
+					t.Errorf("accounts by e-mail %v, want %v", pair[0].byEmail, pair[1].byEmail)
 				}
 			}
 		})

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -126,5 +127,43 @@ func record(b *testing.B, e *engine.Engine, evs []mamori.Event) {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkAccountsByEmail searches 100,000 accounts by an e-mail none of
+// them has, with every account decoded and with every account but one
+// packed, in one run: what a search costs a shard's events, per account.
+//
+//	go test ./engine -run '^$' -bench AccountsByEmail
+func BenchmarkAccountsByEmail(b *testing.B) {
+	const n = 100_000
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	evs := make([]mamori.Event, n)
+	for i := range evs {
+		id := "acct-" + strconv.Itoa(i)
+		evs[i] = mamori.Event{ID: "e-" + strconv.Itoa(i), Type: mamori.AccountCreated, AccountID: id, Time: t0,
+			Context:    mamori.Context{IP: "153.156.78.10", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"},
+			Properties: mamori.Properties{Email: id + "@example.jp"}}
+	}
+	for _, tt := range []struct {
+		name   string
+		active int
+	}{{"decoded", n}, {"packed", 1}} {
+		b.Run(tt.name, func(b *testing.B) {
+			e := open(b, b.TempDir(), engine.Options{Shards: 1, ActiveAccounts: tt.active, Logger: slog.New(slog.DiscardHandler)})
+			defer e.Close()
+			for i := 0; i < n; i += 1000 {
+				if _, err := e.Record(ctx, evs[i:i+1000]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				if ids, err := e.AccountsByEmail(ctx, "nobody@example.jp"); err != nil || len(ids) != 0 {
+					b.Fatal(ids, err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/account")
+		})
 	}
 }

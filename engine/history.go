@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +10,7 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori"
-	"github.com/mamori-dev/mamori/risk"
+	"github.com/mamori-dev/mamori/statepack"
 )
 
 // historyMax bounds the events AccountHistory reads from the log.
@@ -155,14 +156,29 @@ type emailReply struct {
 	err error
 }
 
-// accountsWithEmail reads every account of the shard, idle ones
-// unpacked one at a time.
+// accountsWithEmail reads the e-mail of every account of the shard; of
+// an idle one, only that from its packed state, so that a search does not
+// hold up the shard's events for as long as unpacking every account would.
 func accountsWithEmail(s *shard, email string) emailReply {
 	var r emailReply
-	r.err = s.each(func(_ string, st *risk.State) {
+	want := []byte(email)
+	for key, a := range s.accounts {
+		st := a.st
+		if st == nil {
+			got, err := statepack.Email(a.packed)
+			if err != nil {
+				return emailReply{err: fmt.Errorf("account %s: %w", key, err)}
+			}
+			if len(got) == 0 || !bytes.EqualFold(got, want) {
+				continue
+			}
+			if st, err = s.unpack(key, a.packed); err != nil {
+				return emailReply{err: err}
+			}
+		}
 		if st.AccountID != "" && st.Email != "" && strings.EqualFold(st.Email, email) {
 			r.ids = append(r.ids, st.AccountID)
 		}
-	})
+	}
 	return r
 }

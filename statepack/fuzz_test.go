@@ -26,9 +26,13 @@ func FuzzUnpack(f *testing.F) {
 	// Full from the start, the table does not change from run to run.
 	tab := LoadStrings(seeds.List(), 0)
 	f.Fuzz(func(t *testing.T, b []byte) {
+		email, emailErr := Email(b)
 		st, err := Unpack(b, tab)
 		if err != nil {
 			return
+		}
+		if emailErr != nil || string(email) != st.Email {
+			t.Fatalf("Email gives %q (%v) of a state Unpack gives the e-mail %q", email, emailErr, st.Email)
 		}
 		again, err := Unpack(Append(nil, st, tab), tab)
 		if err != nil {

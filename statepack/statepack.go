@@ -81,20 +81,13 @@ func Append(dst []byte, st *risk.State, t *Strings) []byte {
 // packed states are read back from snapshot files on disk. t must hold
 // every entry it held when the state was packed.
 func Unpack(b []byte, t *Strings) (*risk.State, error) {
-	if len(b) == 0 {
-		return nil, fmt.Errorf("unpack account state: %w", errTruncated)
+	fields, strs, err := split(b)
+	if err != nil {
+		return nil, fmt.Errorf("unpack account state: %w", err)
 	}
-	if b[0] != version {
-		return nil, fmt.Errorf("unpack account state: format version %d, want %d", b[0], version)
-	}
-	n, size, ok := backwardUvarint(b[1:])
-	if !ok || n > uint64(len(b)-1-size) {
-		return nil, fmt.Errorf("unpack account state: strings length: %w", errTruncated)
-	}
-	fieldsEnd := len(b) - size - int(n)
-	d := decoder{b: b[1:fieldsEnd], list: t.entries(), t: t}
-	if n > 0 {
-		d.strs = string(b[fieldsEnd : len(b)-size])
+	d := decoder{b: fields, list: t.entries(), t: t}
+	if len(strs) > 0 {
+		d.strs = string(strs)
 	}
 	st := d.state()
 	if d.err == nil && d.pos != len(d.b) {
@@ -107,6 +100,23 @@ func Unpack(b []byte, t *Strings) (*risk.State, error) {
 		return nil, fmt.Errorf("unpack account state: %w", d.err)
 	}
 	return st, nil
+}
+
+// split returns the two parts of a packed state: its fields and its
+// inline strings.
+func split(b []byte) (fields, strs []byte, err error) {
+	if len(b) == 0 {
+		return nil, nil, errTruncated
+	}
+	if b[0] != version {
+		return nil, nil, fmt.Errorf("format version %d, want %d", b[0], version)
+	}
+	n, size, ok := backwardUvarint(b[1:])
+	if !ok || n > uint64(len(b)-1-size) {
+		return nil, nil, fmt.Errorf("strings length: %w", errTruncated)
+	}
+	end := len(b) - size - int(n)
+	return b[1:end], b[end : len(b)-size], nil
 }
 
 // appendBackwardUvarint appends v as a uvarint with its bytes in reverse

@@ -537,3 +537,34 @@ func TestPackedSizeOfSimulatedAccounts(t *testing.T) {
 		t.Errorf("%.0f bytes per account on average, want at most 1400", avg)
 	}
 }
+
+// TestEmailReadsOnlyTheEmail checks Email against Unpack on every kind
+// of state, with shared strings in the table and inline, and on states
+// whose e-mail is empty or in a zone other than UTC's.
+func TestEmailReadsOnlyTheEmail(t *testing.T) {
+	jst := time.FixedZone("", 9*3600)
+	at := time.Date(2026, 11, 1, 9, 0, 0, 5, jst)
+	states := append(fuzzSeeds(t), testStates(t)...)
+	states = append(states,
+		&risk.State{AccountID: "a", Email: "Hanako@Example.jp", LastTime: at, Created: at.Add(-time.Hour).UTC()},
+		&risk.State{Email: "no-id@example.jp"},
+		&risk.State{AccountID: "same@example.jp", Email: "same@example.jp"},
+	)
+	for _, tab := range []*Strings{nil, NewStrings(1 << 10)} {
+		for i, st := range states {
+			b := Append(nil, st, tab)
+			got, err := Email(b)
+			if err != nil || string(got) != st.Email {
+				t.Errorf("state %d: Email = %q, %v; want %q", i, got, err, st.Email)
+			}
+			if len(got) > 0 && cap(got) != len(got) {
+				t.Errorf("state %d: the e-mail's slice reaches past it (cap %d, len %d)", i, cap(got), len(got))
+			}
+			for _, cut := range []int{0, 1, len(b) / 2, len(b) - 1} {
+				if _, err := Email(b[:cut]); err == nil && cut < 2 {
+					t.Errorf("state %d cut to %d bytes: no error", i, cut)
+				}
+			}
+		}
+	}
+}
