@@ -22,9 +22,9 @@ type account struct {
 // when Options.ActiveAccounts is not set.
 const defaultActive = 1 << 16
 
-// tableLimit bounds the strings packed accounts share. User agents are
-// most of them, a few hundred kinds in use at a time; past the limit (a
-// stream of made-up user agents can reach it) strings are packed inline.
+// tableLimit bounds the strings packed accounts share, user agents most
+// of them; past the limit (a stream of made-up user agents can reach it)
+// strings are packed inline.
 const tableLimit = 1 << 16
 
 // activeSet is the order in which a shard's accounts were decoded: the
@@ -109,21 +109,6 @@ func (s *shard) peek(key string) (*risk.State, error) {
 	return s.unpack(key, a.packed)
 }
 
-// each calls f with every account's state, for reading.
-func (s *shard) each(f func(key string, st *risk.State)) error {
-	for key, a := range s.accounts {
-		st := a.st
-		if st == nil {
-			var err error
-			if st, err = s.unpack(key, a.packed); err != nil {
-				return err
-			}
-		}
-		f(key, st)
-	}
-	return nil
-}
-
 // pack returns st packed, in a slice of its own size: it is kept for as
 // long as the account stays idle.
 func (s *shard) pack(st *risk.State) []byte {
@@ -137,7 +122,8 @@ func (s *shard) unpack(key string, b []byte) (*risk.State, error) {
 		return nil, fmt.Errorf("account %s: %w", key, err)
 	}
 	if st.AccountID == key {
-		// One copy of the id for the map, the state and the crowd.
+		// The caller's copy of the id (the map's, or the event's), not
+		// one more held by the unpacked state alone.
 		st.AccountID = key
 	}
 	return st, nil
