@@ -332,7 +332,7 @@ func (e *Engine) Close() error {
 		e.shardsDone.Wait()
 		var err error
 		if e.failure.Load() == nil {
-			err = e.writeSnapshot(context.Background(), e.encodeShardsStopped())
+			err = e.snapshotStopped()
 		}
 		e.closeErr = errors.Join(err, e.log.Close())
 	})

@@ -149,25 +149,46 @@ func TestRestartRebuildsTheSameState(t *testing.T) {
 	}
 }
 
+// TestAnUnreadableSnapshotFallsBackToTheLog damages the snapshot of a
+// clean stop: replaced, or cut short after some or all of its accounts,
+// which a restart has then already put in the shards. The restart must
+// forget them and rebuild every account from the log, each event once.
 func TestAnUnreadableSnapshotFallsBackToTheLog(t *testing.T) {
-	dir := t.TempDir()
-	ctx := context.Background()
-	e := open(t, dir, engine.Options{})
-	evs := traffic(200, 5, "b", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
-	if _, err := e.Record(ctx, evs); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		damage func(b []byte) []byte
+	}{
+		{"replaced", func([]byte) []byte { return []byte("torn") }},
+		{"cut among its accounts", func(b []byte) []byte { return b[:min(len(b), 1500)] }},
+		{"cut at its end", func(b []byte) []byte { return b[:len(b)-100] }},
 	}
-	want := views(t, e, 5)
-	if err := e.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "state.snapshot"), []byte("torn"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e = open(t, dir, engine.Options{})
-	defer e.Close()
-	if got := views(t, e, 5); string(got) != string(want) {
-		t.Fatal("state differs after falling back to the log")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			ctx := context.Background()
+			e := open(t, dir, engine.Options{})
+			evs := traffic(200, 5, "b", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+			if _, err := e.Record(ctx, evs); err != nil {
+				t.Fatal(err)
+			}
+			want := views(t, e, 5)
+			if err := e.Close(); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "state.snapshot")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, tt.damage(b), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e = open(t, dir, engine.Options{})
+			defer e.Close()
+			if got := views(t, e, 5); string(got) != string(want) {
+				t.Fatalf("state differs after falling back to the log:\n%s\nwant\n%s", got, want)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/gob"
@@ -31,9 +32,15 @@ const (
 	// as pairs of who and when; version 2, still read, as two lists.
 	// Version 4 holds the accounts packed (statepack), with the table of
 	// strings they share and the case index; 2 and 3, still read, hold
-	// them as gob-encoded risk.State.
-	snapshotVersion = 4
+	// them as gob-encoded risk.State. Version 5 holds the same as 4, but
+	// as a stream (below), so that neither writing nor reading it holds
+	// every account's bytes at once.
+	snapshotVersion = 5
 )
+
+// A snapshot of version 5 is a gob stream of a snapshot holding only
+// Version, Seq and Shards, then Shards maps of account key to packed
+// state, then a snapshotTail. Earlier versions are one snapshot value.
 
 type snapshot struct {
 	Version int
@@ -52,6 +59,17 @@ type snapshot struct {
 	// Cases maps case ids to account keys (version 4; before it, the
 	// index was rebuilt from the decoded states).
 	Cases map[string]string
+	// Shards is how many maps of accounts follow the head (version 5).
+	Shards int
+}
+
+// snapshotTail ends a snapshot of version 5: what is read once every
+// shard has packed its accounts.
+type snapshotTail struct {
+	Strings []string
+	Cases   map[string]string
+	Filter  []byte
+	Crowd   []byte
 }
 
 // Snapshot writes the state of every account to the data directory. It
@@ -66,49 +84,74 @@ func (e *Engine) Snapshot(ctx context.Context) error {
 		return nil
 	}
 	defer e.snapshotting.Unlock()
-	snap := snapshot{Version: snapshotVersion, Seq: e.seq.Load()}
-	for _, s := range e.shards {
-		ch := make(chan map[string][]byte, 1)
-		s.jobs <- job{snapshot: ch}
-		// Encoded here rather than in the shard, which goes on with its
-		// events meanwhile; packed states are never changed in place.
-		blob, err := encodePacked(<-ch)
-		if err != nil {
-			return err
-		}
-		snap.Accounts = append(snap.Accounts, blob)
-	}
-	snap.Strings, snap.Cases = e.table.List(), e.cases.copy()
-	filter, err := e.encodeFilter()
+	w, err := e.createSnapshot(e.seq.Load())
 	if err != nil {
 		return err
 	}
-	snap.Filter = filter
-	if snap.Crowd, err = e.encodeCrowd(); err != nil {
+	defer w.abort()
+	for _, s := range e.shards {
+		ch := make(chan map[string][]byte, 1)
+		s.jobs <- job{snapshot: ch}
+		// Written here rather than in the shard, which goes on with its
+		// events meanwhile; packed states are never changed in place.
+		if err := w.add(<-ch); err != nil {
+			return err
+		}
+	}
+	tail, err := e.snapshotTail()
+	if err != nil {
+		return err
+	}
+	if err := w.add(&tail); err != nil {
 		return err
 	}
 	// The snapshot may hold events still on their way to disk: it must not
-	// be written before they are.
+	// be installed before they are.
 	if err := e.log.Barrier(ctx); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
 	if err := e.Err(); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	return e.writeSnapshot(ctx, snap)
+	return w.commit()
 }
 
-// encodeShardsStopped encodes every shard once the shards have stopped.
-func (e *Engine) encodeShardsStopped() snapshot {
-	snap := snapshot{Version: snapshotVersion, Seq: e.seq.Load()}
-	for _, s := range e.shards {
-		blob, _ := encodePacked(s.packedAccounts())
-		snap.Accounts = append(snap.Accounts, blob)
+// snapshotStopped writes the snapshot of a clean stop, once the shards
+// have stopped.
+func (e *Engine) snapshotStopped() error {
+	if e.dir == "" {
+		return nil
 	}
-	snap.Strings, snap.Cases = e.table.List(), e.cases.copy()
-	snap.Filter, _ = e.encodeFilter()
-	snap.Crowd, _ = e.encodeCrowd()
-	return snap
+	w, err := e.createSnapshot(e.seq.Load())
+	if err != nil {
+		return err
+	}
+	defer w.abort()
+	for _, s := range e.shards {
+		if err := w.add(s.packedAccounts()); err != nil {
+			return err
+		}
+	}
+	tail, err := e.snapshotTail()
+	if err != nil {
+		return err
+	}
+	if err := w.add(&tail); err != nil {
+		return err
+	}
+	return w.commit()
+}
+
+// snapshotTail takes what follows the accounts: the string table after
+// every shard packed its accounts, so that it holds every entry they use.
+func (e *Engine) snapshotTail() (snapshotTail, error) {
+	t := snapshotTail{Strings: e.table.List(), Cases: e.cases.copy()}
+	var err error
+	if t.Filter, err = e.encodeFilter(); err != nil {
+		return t, err
+	}
+	t.Crowd, err = e.encodeCrowd()
+	return t, err
 }
 
 func (e *Engine) encodeCrowd() ([]byte, error) {
@@ -133,17 +176,10 @@ func (e *Engine) encodeFilter() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func encodePacked(accounts map[string][]byte) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(accounts); err != nil {
-		return nil, fmt.Errorf("encode accounts: %w", err)
-	}
-	return buf.Bytes(), nil
-}
-
 // restoreAccounts puts the snapshot's accounts in their shards: packed
-// as the snapshot holds them from version 4, decoded and then packed as
-// the shards fill before it.
+// as the snapshot holds them from version 4 (version 5's are there
+// already, put as they were read), decoded and then packed as the shards
+// fill before it.
 func (e *Engine) restoreAccounts(snap *snapshot) error {
 	if snap.Version >= 4 {
 		e.table = statepack.LoadStrings(snap.Strings, tableLimit)
@@ -201,38 +237,67 @@ func (e *Engine) accountKeys(ids map[string]struct{}) func(string) string {
 	}
 }
 
-// writeSnapshot writes the file next to its final name, syncs it and
-// renames it into place, so that a crash leaves the old or the new one.
-func (e *Engine) writeSnapshot(_ context.Context, snap snapshot) error {
-	if e.dir == "" {
-		return nil
-	}
-	final := filepath.Join(e.dir, snapshotFile)
-	tmp, err := os.CreateTemp(e.dir, snapshotFile+".*")
+// snapshotWriter writes a snapshot next to its final name; commit syncs
+// it and renames it into place, so that a crash leaves the old or the
+// new one.
+type snapshotWriter struct {
+	e   *Engine
+	f   *os.File
+	buf *bufio.Writer
+	enc *gob.Encoder
+	seq uint64
+}
+
+func (e *Engine) createSnapshot(seq uint64) (*snapshotWriter, error) {
+	f, err := os.CreateTemp(e.dir, snapshotFile+".*")
 	if err != nil {
-		return fmt.Errorf("write snapshot: %w", err)
+		return nil, fmt.Errorf("write snapshot: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	if err := gob.NewEncoder(tmp).Encode(&snap); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write snapshot %s: %w", tmp.Name(), err)
+	w := &snapshotWriter{e: e, f: f, buf: bufio.NewWriterSize(f, 1<<20), seq: seq}
+	w.enc = gob.NewEncoder(w.buf)
+	if err := w.add(&snapshot{Version: snapshotVersion, Seq: seq, Shards: len(e.shards)}); err != nil {
+		w.abort()
+		return nil, err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync snapshot %s: %w", tmp.Name(), err)
+	return w, nil
+}
+
+func (w *snapshotWriter) add(v any) error {
+	if err := w.enc.Encode(v); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", w.f.Name(), err)
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close snapshot %s: %w", tmp.Name(), err)
+	return nil
+}
+
+func (w *snapshotWriter) commit() error {
+	if err := w.buf.Flush(); err != nil {
+		return fmt.Errorf("write snapshot %s: %w", w.f.Name(), err)
 	}
-	if err := os.Rename(tmp.Name(), final); err != nil {
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("sync snapshot %s: %w", w.f.Name(), err)
+	}
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("close snapshot %s: %w", w.f.Name(), err)
+	}
+	if err := os.Rename(w.f.Name(), filepath.Join(w.e.dir, snapshotFile)); err != nil {
 		return fmt.Errorf("install snapshot: %w", err)
 	}
-	if d, err := os.Open(e.dir); err == nil {
+	w.f = nil
+	if d, err := os.Open(w.e.dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
-	e.logger.Info("snapshot written", "seq", snap.Seq)
+	w.e.logger.Info("snapshot written", "seq", w.seq)
 	return nil
+}
+
+// abort removes the snapshot unless it was committed.
+func (w *snapshotWriter) abort() {
+	if w.f != nil {
+		w.f.Close()
+		os.Remove(w.f.Name())
+		w.f = nil
+	}
 }
 
 type restoreStats struct {
@@ -248,13 +313,21 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 	var snap *snapshot
 	err := fs.ErrNotExist
 	if e.dir != "" {
-		snap, err = readSnapshot(filepath.Join(e.dir, snapshotFile))
+		snap, err = readSnapshot(filepath.Join(e.dir, snapshotFile), func(accounts map[string][]byte) {
+			for key, b := range accounts {
+				e.shardOf(key).accounts[key] = account{packed: b}
+			}
+		})
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		e.logger.Warn("snapshot unreadable; replaying the whole log", "err", err)
 		snap = nil
+		// Forget the accounts read before the damage.
+		for _, s := range e.shards {
+			clear(s.accounts)
+		}
 	}
 	var filter *bloom.BloomFilter
 	if snap != nil {
@@ -328,19 +401,40 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 	return stats, nil
 }
 
-func readSnapshot(path string) (*snapshot, error) {
+// readSnapshot reads the snapshot at path. Of version 5, it hands each
+// shard's map of packed accounts to accounts (if not nil) as it decodes
+// it, and keeps none; earlier versions are read whole.
+func readSnapshot(path string, accounts func(map[string][]byte)) (*snapshot, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	dec := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20))
 	var snap snapshot
-	if err := gob.NewDecoder(f).Decode(&snap); err != nil {
+	if err := dec.Decode(&snap); err != nil {
 		return nil, fmt.Errorf("read snapshot %s: %w", path, err)
 	}
 	if snap.Version < 2 || snap.Version > snapshotVersion {
 		return nil, fmt.Errorf("snapshot %s has version %d, want 2 to %d", path, snap.Version, snapshotVersion)
 	}
+	if snap.Version < 5 {
+		return &snap, nil
+	}
+	for i := range snap.Shards {
+		var m map[string][]byte
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("read snapshot %s: accounts of shard %d: %w", path, i, err)
+		}
+		if accounts != nil {
+			accounts(m)
+		}
+	}
+	var tail snapshotTail
+	if err := dec.Decode(&tail); err != nil {
+		return nil, fmt.Errorf("read snapshot %s: the end: %w", path, err)
+	}
+	snap.Strings, snap.Cases, snap.Filter, snap.Crowd = tail.Strings, tail.Cases, tail.Filter, tail.Crowd
 	return &snap, nil
 }
 

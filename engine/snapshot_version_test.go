@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,10 +20,10 @@ import (
 )
 
 // TestSnapshotsOfEarlierVersionsAreStillRead restores the same state
-// from a snapshot of the current version, which holds the accounts
-// packed, and from snapshots as versions 2 and 3 wrote them: accounts as
-// gob-encoded states, and in version 2 the cross-account counters as two
-// lists per key.
+// from a snapshot of the current version, which streams the accounts
+// packed, and from snapshots as versions 2 to 4 wrote them: in one value,
+// the accounts packed (4) or as gob-encoded states (2 and 3), and in
+// version 2 the cross-account counters as two lists per key.
 func TestSnapshotsOfEarlierVersionsAreStillRead(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -73,7 +74,8 @@ func TestSnapshotsOfEarlierVersionsAreStillRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, snapshotFile)
-	current, err := readSnapshot(path)
+	packed := map[string][]byte{}
+	current, err := readSnapshot(path, func(m map[string][]byte) { maps.Copy(packed, m) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,12 +141,23 @@ func TestSnapshotsOfEarlierVersionsAreStillRead(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, version := range []int{2, 3} {
+	// Version 4: the packed accounts as the current version holds them,
+	// in one value.
+	var packedV4 bytes.Buffer
+	if err := gob.NewEncoder(&packedV4).Encode(packed); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, version := range []int{2, 3, 4} {
 		t.Run(fmt.Sprintf("version %d", version), func(t *testing.T) {
 			snap := snapshot{Version: version, Seq: current.Seq, Accounts: [][]byte{accounts.Bytes()},
 				Filter: current.Filter, Crowd: current.Crowd}
-			if version == 2 {
+			switch version {
+			case 2:
 				snap.Crowd = crowdV2.Bytes()
+			case 4:
+				snap.Accounts = [][]byte{packedV4.Bytes()}
+				snap.Strings, snap.Cases = current.Strings, current.Cases
 			}
 			f, err := os.Create(path)
 			if err != nil {
