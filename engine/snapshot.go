@@ -84,51 +84,46 @@ func (e *Engine) Snapshot(ctx context.Context) error {
 		return nil
 	}
 	defer e.snapshotting.Unlock()
-	w, err := e.createSnapshot(e.seq.Load())
-	if err != nil {
-		return err
-	}
-	defer w.abort()
-	for _, s := range e.shards {
+	packed := func(s *shard) map[string][]byte {
 		ch := make(chan map[string][]byte, 1)
 		s.jobs <- job{snapshot: ch}
-		// Written here rather than in the shard, which goes on with its
-		// events meanwhile; packed states are never changed in place.
-		if err := w.add(<-ch); err != nil {
-			return err
-		}
-	}
-	tail, err := e.snapshotTail()
-	if err != nil {
-		return err
-	}
-	if err := w.add(&tail); err != nil {
-		return err
+		return <-ch
 	}
 	// The snapshot may hold events still on their way to disk: it must not
 	// be installed before they are.
-	if err := e.log.Barrier(ctx); err != nil {
-		return fmt.Errorf("snapshot: %w", err)
+	onDisk := func() error {
+		if err := e.log.Barrier(ctx); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		if err := e.Err(); err != nil {
+			return fmt.Errorf("snapshot: %w", err)
+		}
+		return nil
 	}
-	if err := e.Err(); err != nil {
-		return fmt.Errorf("snapshot: %w", err)
-	}
-	return w.commit()
+	return e.writeSnapshot(packed, onDisk)
 }
 
 // snapshotStopped writes the snapshot of a clean stop, once the shards
-// have stopped.
+// have stopped (and the log holds every event they applied).
 func (e *Engine) snapshotStopped() error {
 	if e.dir == "" {
 		return nil
 	}
+	return e.writeSnapshot((*shard).packedAccounts, func() error { return nil })
+}
+
+// writeSnapshot writes a snapshot of version 5: each shard's accounts as
+// packed gives them, written here rather than in the shard, which goes on
+// with its events meanwhile (packed states are never changed in place);
+// then the tail. It is installed once ready says it may be.
+func (e *Engine) writeSnapshot(packed func(*shard) map[string][]byte, ready func() error) error {
 	w, err := e.createSnapshot(e.seq.Load())
 	if err != nil {
 		return err
 	}
 	defer w.abort()
 	for _, s := range e.shards {
-		if err := w.add(s.packedAccounts()); err != nil {
+		if err := w.add(packed(s)); err != nil {
 			return err
 		}
 	}
@@ -137,6 +132,9 @@ func (e *Engine) snapshotStopped() error {
 		return err
 	}
 	if err := w.add(&tail); err != nil {
+		return err
+	}
+	if err := ready(); err != nil {
 		return err
 	}
 	return w.commit()
