@@ -86,12 +86,9 @@ func (s *shard) add(key string, st *risk.State) {
 func (s *shard) activate(key string) {
 	s.active.push(key)
 	for s.active.len() > s.active.limit {
+		// Only decoded accounts are in the set, each once.
 		old := s.active.pop()
-		a := s.accounts[old]
-		if a.st == nil {
-			continue
-		}
-		s.accounts[old] = account{packed: s.pack(a.st)}
+		s.accounts[old] = account{packed: s.pack(s.accounts[old].st)}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -93,7 +92,6 @@ func oldStore(t *testing.T, dir string, torn bool) []Record {
 func TestAnOldStoreIsConverted(t *testing.T) {
 	for _, torn := range []bool{false, true} {
 		t.Run(fmt.Sprint("torn ", torn), func(t *testing.T) {
-			ctx := context.Background()
 			dir := t.TempDir()
 			want := oldStore(t, dir, torn)
 			// What an earlier conversion, cut short before it changed the
@@ -104,12 +102,7 @@ func TestAnOldStoreIsConverted(t *testing.T) {
 			if err := os.WriteFile(segmentPath(filepath.Join(dir, stagingDirName, journalDirName), 1), []byte("half"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			var logs bytes.Buffer
-			logger := slog.New(slog.NewTextHandler(&logs, nil))
-			l, err := Open(ctx, dir, Options{Logger: logger})
-			if err != nil {
-				t.Fatal(err)
-			}
+			l, logs := openLogged(t, dir)
 			if !strings.Contains(logs.String(), "events=45") {
 				t.Errorf("conversion logged %q; want 45 events", logs.String())
 			}

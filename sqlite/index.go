@@ -10,6 +10,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/mamori-dev/mamori"
 )
 
 // The events' records live in the journal's segments, which are kept;
@@ -177,7 +178,7 @@ func (x *index) add(recs []Record, starts []position, m indexMeta) error {
 		b.Set(x.key, place, nil)
 		x.key = binary.BigEndian.AppendUint64(accountPrefix(x.key[:0], r.Account), r.Seq)
 		b.Set(x.key, place, nil)
-		if r.Type == "order.placed" {
+		if r.Type == mamori.OrderPlaced {
 			if order := orderID(r.Event); order != "" {
 				x.key = orderKey(x.key[:0], order)
 				b.Set(x.key, []byte(r.Account), nil)

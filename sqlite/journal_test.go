@@ -197,12 +197,7 @@ func TestOpenIndexesTheJournal(t *testing.T) {
 	if err != nil || len(segs) != 1 {
 		t.Fatalf("journal segments after the crash: %v, %v", segs, err)
 	}
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&logs, nil))
-	r, err := Open(ctx, crashed, Options{Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, logs := openLogged(t, crashed)
 	if !strings.Contains(logs.String(), "records=100") {
 		t.Errorf("open after the crash logged %q; want all 100 records indexed again", logs.String())
 	}
@@ -224,11 +219,7 @@ func restartQuietly(t *testing.T, l *Log, dir string, before, later []Record) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
-	again, err := Open(context.Background(), dir, Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	again, logs := openLogged(t, dir)
 	defer again.Close()
 	if logs.Len() > 0 {
 		t.Errorf("open after a clean stop logged %q", logs.String())
@@ -398,4 +389,15 @@ func TestAnIndexFailureStopsTheLog(t *testing.T) {
 	}
 	defer r.Close()
 	checkRecords(t, r, []Record{first, second})
+}
+
+// openLogged opens the log in dir with what it logs kept, to be read.
+func openLogged(t *testing.T, dir string) (*Log, *bytes.Buffer) {
+	t.Helper()
+	logs := &bytes.Buffer{}
+	l, err := Open(context.Background(), dir, Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l, logs
 }

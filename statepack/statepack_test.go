@@ -1,6 +1,8 @@
 package statepack
 
 import (
+	"bytes"
+	"encoding/gob"
 	"fmt"
 	"math"
 	"reflect"
@@ -532,7 +534,25 @@ func TestPackedSizeOfSimulatedAccounts(t *testing.T) {
 		biggest = max(biggest, n)
 	}
 	avg := float64(total) / float64(len(states))
-	t.Logf("%d accounts: %.0f bytes on average, %d at most; %d strings in the table", len(states), avg, biggest, tab.Len())
+	// gob, all the states in one stream (its type descriptions once), is
+	// what the snapshots held before: the yardstick.
+	var gobbed bytes.Buffer
+	enc := gob.NewEncoder(&gobbed)
+	if err := enc.Encode(&risk.State{}); err != nil {
+		t.Fatal(err)
+	}
+	types := gobbed.Len()
+	for _, st := range states {
+		if err := enc.Encode(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gobAvg := float64(gobbed.Len()-types) / float64(len(states))
+	t.Logf("%d accounts: %.0f bytes on average, %d at most; %d strings in the table; gob in one stream: %.0f bytes on average",
+		len(states), avg, biggest, tab.Len(), gobAvg)
+	if avg >= gobAvg {
+		t.Errorf("packed states take %.0f bytes on average, gob %.0f", avg, gobAvg)
+	}
 	if avg > 1400 {
 		t.Errorf("%.0f bytes per account on average, want at most 1400", avg)
 	}
