@@ -90,6 +90,8 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	pacedDuration := fs.Duration("paced-duration", 0, "how long the open loop runs (default: --duration)")
 	p99Target := fs.Duration("p99-target", 5*time.Millisecond, "the open loop's p99 target")
 	active := fs.Int("active-accounts", 0, "accounts the started server keeps decoded (0: its default); 1 packs every account between its events, the worst case of packing")
+	var limit memoryLimit
+	fs.Var(&limit, "memory-limit", "as mamori serve --memory-limit, for this process: the started server, the clients and the world's requests (about 150 MB)")
 	url := fs.String("url", "", "target a running server instead of starting one (with --api-key)")
 	key := fs.String("api-key", envOr("MAMORI_API_KEY", ""), "API key of the --url server")
 	baseline := fs.Bool("baseline", true, "also measure the bare handler")
@@ -110,6 +112,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *pacedDuration <= 0 {
 		*pacedDuration = *duration
 	}
+	defer limit.apply()()
 
 	t0 := time.Now()
 	evs, err := sim.Events(ctx, sim.Config{Seed: *seed, Accounts: *worldAccounts, Prefix: idSlot})
@@ -561,6 +564,10 @@ type loadResult struct {
 	cpu       time.Duration
 	rps, eps  float64
 	latencies []time.Duration // sorted
+	// Of an open loop: how long each request waited past its due time
+	// for its client (busy with the answer before), and how long it took
+	// from its send to its answer; sorted, each on its own.
+	late, trip []time.Duration
 }
 
 // writeProfile writes the runtime profile name ("allocs", "heap") to path.
@@ -588,10 +595,11 @@ func processCPU() time.Duration {
 
 // laneResult is what one client measured; merged when the load ends.
 type laneResult struct {
-	latencies []time.Duration
-	events    int
-	errors    int
-	firstErr  error
+	latencies  []time.Duration
+	late, trip []time.Duration // of an open loop
+	events     int
+	errors     int
+	firstErr   error
 }
 
 func (r *laneResult) add(lat time.Duration, events int, err error) {
@@ -610,6 +618,8 @@ func merge(lanes []laneResult, took, cpu time.Duration) loadResult {
 	res := loadResult{took: took, cpu: cpu}
 	for _, l := range lanes {
 		res.latencies = append(res.latencies, l.latencies...)
+		res.late = append(res.late, l.late...)
+		res.trip = append(res.trip, l.trip...)
 		res.events += l.events
 		res.errors += l.errors
 		if res.firstErr == nil {
@@ -617,17 +627,22 @@ func merge(lanes []laneResult, took, cpu time.Duration) loadResult {
 		}
 	}
 	slices.Sort(res.latencies)
+	slices.Sort(res.late)
+	slices.Sort(res.trip)
 	res.requests = len(res.latencies)
 	res.rps = float64(res.requests-res.errors) / took.Seconds()
 	res.eps = float64(res.events) / took.Seconds()
 	return res
 }
 
-func (r loadResult) pct(p float64) time.Duration {
-	if len(r.latencies) == 0 {
+func (r loadResult) pct(p float64) time.Duration { return pct(r.latencies, p) }
+
+// pct returns the p-th quantile of sorted durations (0 if none).
+func pct(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
 		return 0
 	}
-	return r.latencies[min(len(r.latencies)-1, int(p*float64(len(r.latencies))))]
+	return sorted[min(len(sorted)-1, int(p*float64(len(sorted))))]
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -639,6 +654,10 @@ func (r loadResult) print(w io.Writer, name, how string) {
 	}
 	fmt.Fprintf(w, "%-13s %8.0f req/s %8.0f events/s  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  p99.9 %.3f ms  cpu %.0f µs/req  errors %d  (%d requests in %s; %s)\n",
 		name, r.rps, r.eps, ms(r.pct(0.5)), ms(r.pct(0.9)), ms(r.pct(0.99)), ms(r.pct(0.999)), cpuPerReq, r.errors, r.requests, r.took.Round(time.Millisecond), how)
+	if len(r.late) > 0 {
+		fmt.Fprintf(w, "  of that, sent late (its client still awaiting the answer before, or not yet run): p50 %.3f ms  p99 %.3f ms; from send to answer: p50 %.3f ms  p90 %.3f ms  p99 %.3f ms\n",
+			ms(pct(r.late, 0.5)), ms(pct(r.late, 0.99)), ms(pct(r.trip, 0.5)), ms(pct(r.trip, 0.9)), ms(pct(r.trip, 0.99)))
+	}
 	if r.firstErr != nil {
 		fmt.Fprintf(w, "%-13s first error: %v\n", "", r.firstErr)
 	}
@@ -756,8 +775,11 @@ func runPaced(ctx context.Context, t *target, w *workload, spec pacedSpec) (load
 					fail <- err
 					return
 				}
+				sent := time.Now()
 				err = t.send(ctx, w.path, raw)
 				r.add(time.Since(due), m, err)
+				r.late = append(r.late, max(0, sent.Sub(due)))
+				r.trip = append(r.trip, time.Since(sent))
 			}
 		})
 	}

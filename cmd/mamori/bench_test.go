@@ -24,8 +24,9 @@ import (
 func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
 	benchLine := regexp.MustCompile(`^BENCH rps=[0-9]+ p99_ms=[0-9]+\.[0-9]{3} baseline_rps=[0-9]+ ratio=[0-9]+\.[0-9]{3}$`)
 	pacedLine := regexp.MustCompile(`^PACED fraction=0\.70 target_rps=[0-9]+ rps=[0-9]+ p50_ms=[0-9.]+ p90_ms=[0-9.]+ p99_ms=[0-9.]+ p99\.9_ms=[0-9.]+ errors=0 bare_p99_ms=[0-9.]+ p99_target_ms=5 met=(true|false) server_p99_le_ms=[0-9.]+ commit_p99_le_ms=[0-9.]+$`)
-	// The server's own view of the paced loop counts exactly its requests.
-	inside := regexp.MustCompile(`(?m)^mamori paced +[0-9]+ req/s .*\(([0-9]+) requests in .*\n  inside mamori: ([0-9]+) requests, .*; ([0-9]+) group commits`)
+	// The paced loop's latency split in two, then the server's own view
+	// of it, which counts exactly its requests.
+	inside := regexp.MustCompile(`(?m)^mamori paced +[0-9]+ req/s .*\(([0-9]+) requests in .*\n  of that, sent late .*: p50 [0-9.]+ ms  p99 [0-9.]+ ms; from send to answer: p50 [0-9.]+ ms  p90 [0-9.]+ ms  p99 [0-9.]+ ms\n  inside mamori: ([0-9]+) requests, .*; ([0-9]+) group commits .*; [0-9]+ garbage collections$`)
 	tests := []struct {
 		name string
 		args []string
@@ -46,7 +47,7 @@ func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
 				t.Fatalf("want a PACED line with errors=0, then the BENCH line, last:\n%s", stdout.String())
 			}
 			if m := inside.FindStringSubmatch(stdout.String()); m == nil || m[1] != m[2] || m[3] == "0" {
-				t.Errorf("want the server's count of the paced requests, and its commits, after the paced line:\n%s", stdout.String())
+				t.Errorf("want the paced latency's parts, then the server's count of the paced requests, its commits and collections, after the paced line:\n%s", stdout.String())
 			}
 			if !strings.Contains(stdout.String(), "closed loop, 4 rounds alternating with the bare handler") {
 				t.Errorf("the closed loops did not say they alternate:\n%s", stdout.String())

@@ -21,6 +21,10 @@ import (
 const (
 	requestHistogram = "mamori_http_request_duration_seconds"
 	commitHistogram  = "mamori_commit_duration_seconds"
+	// The Go collector's summary of garbage collections' pauses: its
+	// count is how many collections ran, each of which slows answers
+	// while it marks.
+	gcSummary = "go_gc_duration_seconds"
 )
 
 // histogram is a Prometheus histogram as scraped: its buckets' upper
@@ -34,6 +38,7 @@ type histogram struct {
 type serverView struct {
 	requests histogram // /v1/risk or /v1/events, over every decision
 	commits  histogram
+	gcs      uint64 // garbage collections so far
 }
 
 // scrapeServer reads mamori's /metrics. route is the label the HTTP
@@ -70,6 +75,11 @@ func parseServerView(r io.Reader, route string) (serverView, error) {
 	}
 	if f := families[commitHistogram]; f != nil {
 		v.commits = sumHistograms(f, func(*dto.Metric) bool { return true })
+	}
+	if f := families[gcSummary]; f != nil {
+		for _, m := range f.GetMetric() {
+			v.gcs += m.GetSummary().GetSampleCount()
+		}
 	}
 	return v, nil
 }
@@ -161,7 +171,8 @@ func atMost(seconds float64) string {
 // describe says what the server saw between two scrapes.
 func describe(before, after serverView) string {
 	req, com := after.requests.since(before.requests), after.commits.since(before.commits)
-	return fmt.Sprintf("inside mamori: %d requests, p50 %s, p99 %s, p99.9 %s; %d group commits (write and fsync), p50 %s, p99 %s, p99.9 %s (upper bounds of the server's histogram buckets)",
+	return fmt.Sprintf("inside mamori: %d requests, p50 %s, p99 %s, p99.9 %s; %d group commits (write and fsync), p50 %s, p99 %s, p99.9 %s (upper bounds of the server's histogram buckets); %d garbage collections",
 		req.total(), atMost(req.quantile(0.5)), atMost(req.quantile(0.99)), atMost(req.quantile(0.999)),
-		com.total(), atMost(com.quantile(0.5)), atMost(com.quantile(0.99)), atMost(com.quantile(0.999)))
+		com.total(), atMost(com.quantile(0.5)), atMost(com.quantile(0.99)), atMost(com.quantile(0.999)),
+		after.gcs-before.gcs)
 }

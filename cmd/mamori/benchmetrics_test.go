@@ -12,7 +12,7 @@ import (
 // routes left out, and quantiles as the bound of the bucket that holds
 // them.
 func TestServerViewReadsTheLoadedRoute(t *testing.T) {
-	scrape := func(risk, events, commits [3]int) string {
+	scrape := func(risk, events, commits [3]int, gcs int) string {
 		var b strings.Builder
 		b.WriteString("# HELP mamori_http_request_duration_seconds API request latency.\n# TYPE mamori_http_request_duration_seconds histogram\n")
 		for _, r := range []struct {
@@ -30,13 +30,15 @@ func TestServerViewReadsTheLoadedRoute(t *testing.T) {
 			b.WriteString("mamori_commit_duration_seconds_bucket{le=\"" + le + "\"} " + strconv.Itoa(commits[i]) + "\n")
 		}
 		b.WriteString("mamori_commit_duration_seconds_sum 1\nmamori_commit_duration_seconds_count " + strconv.Itoa(commits[2]) + "\n")
+		b.WriteString("# HELP go_gc_duration_seconds GC pauses.\n# TYPE go_gc_duration_seconds summary\n")
+		b.WriteString("go_gc_duration_seconds{quantile=\"0.5\"} 0.0001\ngo_gc_duration_seconds_sum 0.01\ngo_gc_duration_seconds_count " + strconv.Itoa(gcs) + "\n")
 		return b.String()
 	}
-	before, err := parseServerView(strings.NewReader(scrape([3]int{10, 10, 10}, [3]int{0, 0, 0}, [3]int{5, 5, 5})), "risk")
+	before, err := parseServerView(strings.NewReader(scrape([3]int{10, 10, 10}, [3]int{0, 0, 0}, [3]int{5, 5, 5}, 40)), "risk")
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, err := parseServerView(strings.NewReader(scrape([3]int{900, 1005, 1010}, [3]int{0, 0, 500}, [3]int{50, 95, 105})), "risk")
+	after, err := parseServerView(strings.NewReader(scrape([3]int{900, 1005, 1010}, [3]int{0, 0, 500}, [3]int{50, 95, 105}, 47)), "risk")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +64,10 @@ func TestServerViewReadsTheLoadedRoute(t *testing.T) {
 			}
 		})
 	}
-	if req.total() != 1000 || com.total() != 100 {
-		t.Errorf("%d requests and %d commits, want 1000 and 100", req.total(), com.total())
+	if req.total() != 1000 || com.total() != 100 || after.gcs-before.gcs != 7 {
+		t.Errorf("%d requests, %d commits and %d collections, want 1000, 100 and 7", req.total(), com.total(), after.gcs-before.gcs)
+	}
+	if d := describe(before, after); !strings.HasSuffix(d, "; 7 garbage collections") {
+		t.Errorf("describe: %s", d)
 	}
 }

@@ -57,6 +57,12 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&cfg.BaseURL, "base-url", envOr("MAMORI_BASE_URL", ""), "mamori as customers reach it, for security-center links (MAMORI_BASE_URL; default: the host the store called)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	fs.IntVar(&cfg.ActiveAccounts, "active-accounts", 0, "accounts kept decoded in memory, the others packed until their next event (0: 65,536): more costs memory, fewer costs an unpacking of a few microseconds at more events")
+	var limit memoryLimit
+	if err := limit.Set(os.Getenv("MAMORI_MEMORY_LIMIT")); err != nil {
+		fmt.Fprintln(stderr, "mamori: MAMORI_MEMORY_LIMIT:", err)
+		return exitCode(2)
+	}
+	fs.Var(&limit, "memory-limit", "collect garbage only as mamori's memory nears this size, such as 4GiB (MAMORI_MEMORY_LIMIT; default: each time the heap doubles): fewer collections, each of which slows answers under load; leave room over the live state")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
 	}
@@ -72,6 +78,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	cfg.Logger = slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if cfg.Insecure && cfg.APIKey == "" {
 		cfg.Logger.Warn("running without an API key (--insecure-dev): every request is accepted")
+	}
+	defer limit.apply()()
+	if limit.bytes > 0 {
+		cfg.Logger.Info("garbage collection waits for the memory limit", "limit", limit.String())
 	}
 	return runServer(ctx, cfg, func(addr string) {
 		fmt.Fprintf(stdout, "mamori listening on http://%s (data in %s)\n", addr, cfg.Data)

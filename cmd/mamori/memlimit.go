@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"runtime/debug"
+
+	"github.com/dustin/go-humanize"
+)
+
+// minMemoryLimit is the smallest --memory-limit taken: below it the
+// network tables and an empty store alone would keep the collector
+// running without a pause.
+const minMemoryLimit = 256 << 20
+
+// memoryLimit is the --memory-limit flag: a size such as "4GiB", or
+// "" for none.
+//
+// Under load every garbage collection slows the answers given while it
+// marks (tens of milliseconds on two cores), and by default one starts
+// each time the heap has doubled since the last: at 70% of the maximum
+// rate, about every second with a few thousand accounts. With a limit,
+// collections start only as the process's memory nears it, so they come
+// as often as the limit's headroom over the live heap allows
+// (BENCHMARKS.md, "What sets the paced p99").
+type memoryLimit struct{ bytes int64 }
+
+func (m *memoryLimit) String() string {
+	if m == nil || m.bytes == 0 {
+		return ""
+	}
+	return humanize.IBytes(uint64(m.bytes))
+}
+
+func (m *memoryLimit) Set(s string) error {
+	if s == "" || s == "0" {
+		m.bytes = 0
+		return nil
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil {
+		return fmt.Errorf("want a size such as 4GiB: %w", err)
+	}
+	if n < minMemoryLimit {
+		return fmt.Errorf("%s is below the smallest limit, %s", s, humanize.IBytes(minMemoryLimit))
+	}
+	m.bytes = int64(min(n, math.MaxInt64))
+	return nil
+}
+
+// apply makes the limit the runtime's (Go's GOMEMLIMIT, with GOGC off)
+// and returns what undoes it. Without a limit it changes nothing.
+func (m memoryLimit) apply() (restore func()) {
+	if m.bytes == 0 {
+		return func() {}
+	}
+	limit := debug.SetMemoryLimit(m.bytes)
+	percent := debug.SetGCPercent(-1)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
+}
