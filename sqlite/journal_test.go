@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -400,4 +401,54 @@ func openLogged(t *testing.T, dir string) (*Log, *bytes.Buffer) {
 		t.Fatal(err)
 	}
 	return l, logs
+}
+
+// TestAFullQueueMakesAppendWait appends from several goroutines at once
+// into a queue of one record and commits of one: Append waits for room
+// rather than failing or dropping, and every record becomes durable.
+func TestAFullQueueMakesAppendWait(t *testing.T) {
+	ctx := context.Background()
+	l, err := Open(ctx, t.TempDir(), Options{Queue: 1, MaxBatch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const writers, each = 4, 50
+	var seq atomic.Uint64
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				r := rec(seq.Add(1), fmt.Sprintf("w%d-%d", w, i%3))
+				var done sync.WaitGroup
+				done.Add(1)
+				l.Append(r, func(err error) {
+					errs <- err
+					done.Done()
+				})
+				if i%10 == 0 {
+					done.Wait() // now and then, wait as a caller does
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := l.Barrier(ctx); err != nil {
+		t.Fatal(err)
+	}
+	close(errs)
+	n := 0
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != writers*each {
+		t.Fatalf("%d records acknowledged, want %d", n, writers*each)
+	}
+	if got, err := l.Count(ctx); err != nil || got != writers*each {
+		t.Fatalf("count %d, %v; want %d", got, err, writers*each)
+	}
 }
