@@ -118,21 +118,23 @@ func parseTime(raw json.RawMessage) (time.Time, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return time.Time{}, errors.New("is required (RFC 3339)")
 	}
+	// The time is read the way the log's replay reads the event's JSON
+	// (Event.Raw is kept as sent), so that whatever is accepted here
+	// replays: time.Time's own decoder, which does not unescape. It takes
+	// only JSON strings; the string itself is decoded only to say what is
+	// wrong with one it refuses.
+	var t time.Time
+	if err := t.UnmarshalJSON(raw); err == nil {
+		return t, nil
+	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return time.Time{}, errors.New("must be an RFC 3339 string")
 	}
-	// The time is read the way the log's replay reads the event's JSON
-	// (Event.Raw is kept as sent), so that whatever is accepted here
-	// replays: time.Time's own decoder, which does not unescape.
-	var t time.Time
-	if err := t.UnmarshalJSON(raw); err != nil {
-		if _, perr := time.Parse(time.RFC3339Nano, s); perr == nil {
-			return time.Time{}, fmt.Errorf("%q must be written out, without JSON escapes", s)
-		}
-		return time.Time{}, fmt.Errorf("%q is not RFC 3339 (2026-11-25T09:30:00Z)", s)
+	if _, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return time.Time{}, fmt.Errorf("%q must be written out, without JSON escapes", s)
 	}
-	return t, nil
+	return time.Time{}, fmt.Errorf("%q is not RFC 3339 (2026-11-25T09:30:00Z)", s)
 }
 
 // unmarshal decodes JSON and turns the standard library's errors into

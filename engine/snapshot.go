@@ -376,7 +376,9 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 			st = &risk.State{AccountID: ev.AccountID}
 			sh.add(r.Account, st)
 		}
-		in := risk.NewInput(&ev, r.Seq, e.opts.Networks, &sh.agents)
+		var input risk.Input
+		in := &input
+		in.Fill(&ev, r.Seq, e.opts.Networks, &sh.agents)
 		in.Intern(sh.strings.intern)
 		for i, a := range d.Actions {
 			d.Actions[i] = mamori.Action(sh.strings.intern(string(a)))

@@ -273,7 +273,18 @@ func (s *Server) write(w http.ResponseWriter, r *http.Request, res *result) int 
 
 // readBody reads at most MaxBody bytes of the request body.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	limited := http.MaxBytesReader(w, r.Body, MaxBody)
+	var body []byte
+	var err error
+	if n := r.ContentLength; n >= 0 && n <= MaxBody {
+		// The length is known: one buffer of that size, where ReadAll
+		// would grow one from 512 bytes, leaving garbage on the way (the
+		// body is kept, as the event sent, until the log has it).
+		body = make([]byte, n)
+		_, err = io.ReadFull(limited, body)
+	} else {
+		body, err = io.ReadAll(limited)
+	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {

@@ -1,12 +1,14 @@
 package http_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -668,4 +670,94 @@ func TestLockdownBodyMustBeAnObject(t *testing.T) {
 	if status != 400 || decodeError(t, raw).Error.Field != "reason" {
 		t.Errorf("reason as a number: %d %s", status, raw)
 	}
+}
+
+// TestBodiesOfEveryLength sends /v1/risk bodies whose length the request
+// states, does not state (chunked), or states wrongly: the server reads
+// a stated length into one buffer of that size, and the rest as it
+// comes, with the same limit and errors either way.
+func TestBodiesOfEveryLength(t *testing.T) {
+	a := startAPI(t)
+	ev := func(id string) []byte {
+		raw, err := json.Marshal(event(id, "session.activity", "a-1", 1, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	big := []byte(`{"id":"big","type":"session.activity","account_id":"a-1","time":"2026-11-01T09:00:00Z","properties":{"page":"` +
+		strings.Repeat("x", mhttp.MaxBody) + `"}}`)
+	// hidden hides the reader's length, so that the client sends the body
+	// chunked.
+	type hidden struct{ io.Reader }
+	host := strings.TrimPrefix(a.url, "http://")
+	tests := []struct {
+		name   string
+		send   func() (int, []byte)
+		status int
+		code   string
+	}{
+		{"stated length", func() (int, []byte) { return post(t, a.url, bytes.NewReader(ev("e-len"))) }, 200, ""},
+		{"chunked", func() (int, []byte) { return post(t, a.url, hidden{bytes.NewReader(ev("e-chunked"))}) }, 200, ""},
+		{"chunked, too large", func() (int, []byte) { return post(t, a.url, hidden{bytes.NewReader(big)}) }, 413, "too_large"},
+		{"stated, too large", func() (int, []byte) { return post(t, a.url, bytes.NewReader(big)) }, 413, "too_large"},
+		{"shorter than stated", func() (int, []byte) {
+			body := ev("e-short")
+			return rawPost(t, host, fmt.Sprintf("Content-Length: %d\r\n", len(body)+10), body)
+		}, 400, "invalid_json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := tt.send()
+			if status != tt.status {
+				t.Fatalf("status %d, want %d: %s", status, tt.status, body)
+			}
+			if tt.code != "" {
+				if e := decodeError(t, body); e.Error.Code != tt.code {
+					t.Fatalf("code %q, want %q", e.Error.Code, tt.code)
+				}
+			}
+		})
+	}
+}
+
+func post(t *testing.T, url string, body io.Reader) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url+"/v1/risk", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testKey)
+	resp, err := http.DefaultClient.Do(req)
+	return answer(t, resp, err)
+}
+
+// answer reads a response in full.
+func answer(t *testing.T, resp *http.Response, err error) (int, []byte) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, raw
+}
+
+// rawPost writes a request to /v1/risk by hand, with headers of its
+// own, then closes its side: the body may be shorter than stated.
+func rawPost(t *testing.T, host, headers string, body []byte) (int, []byte) {
+	t.Helper()
+	conn, err := net.Dial("tcp", host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/risk HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n%s\r\n", host, testKey, headers)
+	conn.Write(body)
+	conn.(*net.TCPConn).CloseWrite()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	return answer(t, resp, err)
 }

@@ -1,6 +1,7 @@
 package risk_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"unsafe"
@@ -79,5 +80,35 @@ func TestInputKeys(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFillLeavesNothingOfTheLastEvent fills one Input with event after
+// event, as the engine does with one on its stack: each must equal a
+// fresh NewInput of its event, with nothing left from the one before (a
+// network, a parsed agent, a key built for another).
+func TestFillLeavesNothingOfTheLastEvent(t *testing.T) {
+	nets, err := loadNetworks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chrome := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	evs := []mamori.Event{
+		{Type: mamori.LoginSucceeded, Context: mamori.Context{IP: "153.156.78.77", UserAgent: chrome}},
+		{Type: mamori.SessionActivity},
+		{Type: mamori.OrderPlaced, Context: mamori.Context{IP: "2001:db8::1"}},
+		{Type: mamori.LoginFailed, Context: mamori.Context{UserAgent: "curl/8.5.0"}},
+		{Type: mamori.LoginSucceeded, Context: mamori.Context{IP: "153.156.78.77", UserAgent: chrome}},
+	}
+	var in risk.Input
+	for i := range evs {
+		in.Fill(&evs[i], uint64(i+1), nets, nil)
+		want := risk.NewInput(&evs[i], uint64(i+1), nets, nil)
+		if !reflect.DeepEqual(in, *want) {
+			t.Errorf("event %d (%s): filled\n%+v\nwant\n%+v", i, evs[i].Type, in, *want)
+		}
+		if in.ASNKey() != want.ASNKey() || in.BrowserKey() != want.BrowserKey() {
+			t.Errorf("event %d: keys %q %q, want %q %q", i, in.ASNKey(), in.BrowserKey(), want.ASNKey(), want.BrowserKey())
+		}
 	}
 }

@@ -40,7 +40,16 @@ type Input struct {
 // NewInput enriches an event. nets may be nil (no network data); agents,
 // if not nil, remembers parsed user agents.
 func NewInput(ev *mamori.Event, seq uint64, nets *enrich.Networks, agents *enrich.AgentCache) *Input {
-	in := &Input{Event: ev, Seq: seq}
+	in := new(Input)
+	in.Fill(ev, seq, nets, agents)
+	return in
+}
+
+// Fill makes in the enriched input of ev, as NewInput does, in place: an
+// Input that its caller keeps in a variable of its own need not be
+// allocated for every event.
+func (in *Input) Fill(ev *mamori.Event, seq uint64, nets *enrich.Networks, agents *enrich.AgentCache) {
+	*in = Input{Event: ev, Seq: seq}
 	if ip, err := netip.ParseAddr(ev.Context.IP); err == nil {
 		in.IP = ip.Unmap()
 		in.Prefix = enrich.IPPrefix(in.IP)
@@ -57,7 +66,6 @@ func NewInput(ev *mamori.Event, seq uint64, nets *enrich.Networks, agents *enric
 	}
 	in.asnKey, in.asnKeyOf = asnKey(in.Network.ASN), in.Network.ASN
 	in.browserKey, in.browserOf = browserKey(in.Agent), [2]string{in.Agent.Browser, in.Agent.OS}
-	return in
 }
 
 // ASNKey names the event's network for "seen before" lists ("" if none).
