@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"math"
 	"runtime/debug"
+	"runtime/metrics"
+	"time"
 
 	"github.com/dustin/go-humanize"
 )
@@ -59,5 +63,51 @@ func (m memoryLimit) apply() (restore func()) {
 	return func() {
 		debug.SetGCPercent(percent)
 		debug.SetMemoryLimit(limit)
+	}
+}
+
+// nearLimit says when the live heap comes near the limit: past three
+// quarters of it, collections come ever more often, up to half the CPU
+// once the live heap reaches it. It tells once per approach: it is near
+// again only after falling back below half.
+type nearLimit struct {
+	limit uint64
+	near  bool
+}
+
+// see takes a reading of the live heap and returns whether it has just
+// come near the limit.
+func (n *nearLimit) see(live uint64) bool {
+	switch {
+	case !n.near && live > n.limit/4*3:
+		n.near = true
+		return true
+	case n.near && live < n.limit/2:
+		n.near = false
+	}
+	return false
+}
+
+// watch logs a warning each time the live heap comes near the limit,
+// reading it every period until ctx ends.
+func (m memoryLimit) watch(ctx context.Context, log *slog.Logger, period time.Duration) {
+	if m.bytes == 0 {
+		return
+	}
+	n := nearLimit{limit: uint64(m.bytes)}
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		metrics.Read(live)
+		if v := live[0].Value.Uint64(); n.see(v) {
+			log.Warn("the live heap is near the memory limit: collections will come more and more often; raise --memory-limit",
+				"live", humanize.IBytes(v), "limit", m.String())
+		}
 	}
 }

@@ -1,8 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestMemoryLimitFlag(t *testing.T) {
@@ -62,4 +69,75 @@ func TestMemoryLimitApplies(t *testing.T) {
 	if got := debug.SetGCPercent(percent0); got != percent0 {
 		t.Errorf("restored GC percent %d, want %d", got, percent0)
 	}
+}
+
+func TestNearLimitTellsOncePerApproach(t *testing.T) {
+	const limit = 1000
+	tests := []struct {
+		name  string
+		lives []uint64
+		want  []bool
+	}{
+		{"far below", []uint64{100, 400, 700}, []bool{false, false, false}},
+		{"past three quarters, once", []uint64{700, 800, 900, 990}, []bool{false, true, false, false}},
+		{"down a little, then up: still near", []uint64{800, 600, 800}, []bool{true, false, false}},
+		{"back below half, then near again", []uint64{800, 400, 800}, []bool{true, false, true}},
+		{"at three quarters exactly is not near", []uint64{750, 751}, []bool{false, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := nearLimit{limit: limit}
+			for i, live := range tt.lives {
+				if got := n.see(live); got != tt.want[i] {
+					t.Errorf("reading %d (%d of %d): near %t, want %t", i, live, limit, got, tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestWatchWarnsNearTheLimit watches a limit of 1 MiB, which the test
+// process's live heap is always past: the warning comes once, with the
+// live heap and the limit.
+func TestWatchWarnsNearTheLimit(t *testing.T) {
+	var mu sync.Mutex
+	var out bytes.Buffer
+	log := slog.New(slog.NewTextHandler(lockedWriter{&mu, &out}, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		memoryLimit{bytes: 1 << 20}.watch(ctx, log, time.Millisecond)
+		close(done)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		got := out.String()
+		mu.Unlock()
+		if strings.Contains(got, "near the memory limit") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning in 10 s; logged:\n%s", got)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // more readings, all still near
+	cancel()
+	<-done
+	got := out.String()
+	if n := strings.Count(got, "near the memory limit"); n != 1 || !strings.Contains(got, "limit=\"1.0 MiB\"") {
+		t.Errorf("want one warning naming the 1 MiB limit, got %d:\n%s", n, got)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -82,6 +82,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	defer limit.apply()()
 	if limit.bytes > 0 {
 		cfg.Logger.Info("garbage collection waits for the memory limit", "limit", limit.String())
+		go limit.watch(ctx, cfg.Logger, 10*time.Second)
 	}
 	return runServer(ctx, cfg, func(addr string) {
 		fmt.Fprintf(stdout, "mamori listening on http://%s (data in %s)\n", addr, cfg.Data)
