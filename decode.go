@@ -14,7 +14,8 @@ import (
 const MaxBatch = 1000
 
 // wireEvent is Event as it travels: the time stays raw so that a bad one
-// is reported against its own field.
+// is reported against its own field. Only an event that fails to decode
+// is decoded this way (decodeEvent).
 type wireEvent struct {
 	ID         string          `json:"id"`
 	Type       string          `json:"type"`
@@ -29,7 +30,23 @@ type wireEvent struct {
 // so that stores may send newer fields; a known field of the wrong type is
 // an error naming that field.
 func DecodeEvent(data []byte) (Event, error) {
-	return decodeEvent(data, "")
+	var ev Event
+	if err := decodeEvent(data, "", &ev); err != nil {
+		return Event{}, err
+	}
+	return ev, nil
+}
+
+// NewDecodedEvent is DecodeEvent that returns the event it allocated,
+// for a caller that hands the event on by pointer (the engine, to its
+// shard): the event is then allocated once, not decoded into one copy and
+// moved to the heap in another.
+func NewDecodedEvent(data []byte) (*Event, error) {
+	ev := new(Event)
+	if err := decodeEvent(data, "", ev); err != nil {
+		return nil, err
+	}
+	return ev, nil
 }
 
 // DecodeEvents parses the body of POST /v1/events: one event, or
@@ -68,46 +85,60 @@ func DecodeEvents(data []byte) ([]Event, error) {
 	}
 	evs := make([]Event, len(raws))
 	for i, raw := range raws {
-		ev, err := decodeEvent(raw, "events["+strconv.Itoa(i)+"]")
-		if err != nil {
+		if err := decodeEvent(raw, "events["+strconv.Itoa(i)+"]", &evs[i]); err != nil {
 			return nil, err
 		}
-		evs[i] = ev
 	}
 	return evs, nil
 }
 
-func decodeEvent(data []byte, prefix string) (Event, error) {
+// decodeEvent decodes and validates one event into ev, which must be
+// zero; on an error what ev holds is to be dropped.
+//
+// An event is decoded straight into ev: time.Time's own decoder reads
+// its time, as the log's replay does. Only if that fails, or leaves the
+// time out, is the event decoded again in its wire form, whose raw time
+// lets the error name the field at fault and say what is wrong with it.
+func decodeEvent(data []byte, prefix string, ev *Event) error {
 	if isNull(data) {
-		return Event{}, withPrefix(prefix, &Error{Code: EInvalidEvent, Message: "must be a JSON object, not null"})
+		return withPrefix(prefix, &Error{Code: EInvalidEvent, Message: "must be a JSON object, not null"})
 	}
+	if err := json.Unmarshal(data, ev); err == nil && !ev.Time.IsZero() {
+		if err := ev.Validate(); err != nil {
+			return withPrefix(prefix, err)
+		}
+		ev.Raw = data
+		return nil
+	}
+	*ev = Event{}
+	return decodeWire(data, prefix, ev)
+}
+
+// decodeWire decodes and validates one event into ev in its wire form,
+// with the time raw: slower than decoding it straight into ev, and what
+// every refusal is explained by.
+func decodeWire(data []byte, prefix string, ev *Event) error {
 	var w wireEvent
 	if err := unmarshal(data, &w, prefix); err != nil {
-		return Event{}, err
+		return err
 	}
-	ev := Event{
-		ID:         w.ID,
-		Type:       w.Type,
-		AccountID:  w.AccountID,
-		SessionID:  w.SessionID,
-		Context:    w.Context,
-		Properties: w.Properties,
-	}
+	ev.ID, ev.Type, ev.AccountID, ev.SessionID = w.ID, w.Type, w.AccountID, w.SessionID
+	ev.Context, ev.Properties = w.Context, w.Properties
 	t, err := parseTime(w.Time)
 	if err != nil {
 		// Report fields in the order Validate checks them: id and type
 		// come before time.
 		if err := ev.validateHead(); err != nil {
-			return Event{}, withPrefix(prefix, err)
+			return withPrefix(prefix, err)
 		}
-		return Event{}, withPrefix(prefix, FieldError("time", "%s", err))
+		return withPrefix(prefix, FieldError("time", "%s", err))
 	}
 	ev.Time = t
 	if err := ev.Validate(); err != nil {
-		return Event{}, withPrefix(prefix, err)
+		return withPrefix(prefix, err)
 	}
 	ev.Raw = data
-	return ev, nil
+	return nil
 }
 
 // isNull reports whether data is the JSON null. Only JSON's own white

@@ -133,10 +133,17 @@ func (e *Engine) Decide(ctx context.Context, ev mamori.Event) (mamori.Decision, 
 // encoded a second time and a repeat gets the first answer byte for byte.
 // The bytes are shared; callers must not modify them.
 func (e *Engine) DecideJSON(ctx context.Context, ev mamori.Event) (mamori.Decision, []byte, error) {
+	return e.DecideEventJSON(ctx, &ev)
+}
+
+// DecideEventJSON is DecideJSON for an event its caller hands over, so
+// that it is not copied again on its way to its shard: the engine keeps
+// ev until it is decided and logged, and the caller must not change it.
+func (e *Engine) DecideEventJSON(ctx context.Context, ev *mamori.Event) (mamori.Decision, []byte, error) {
 	if err := ev.Validate(); err != nil {
 		return mamori.Decision{}, nil, err
 	}
-	f, _, err := e.submit(&eventJob{ev: &ev})
+	f, _, err := e.submit(&eventJob{ev: ev})
 	if err != nil {
 		return mamori.Decision{}, nil, err
 	}

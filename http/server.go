@@ -317,19 +317,19 @@ func (s *Server) handleRisk(w http.ResponseWriter, r *http.Request) *result {
 	if err != nil {
 		return fail(err)
 	}
-	ev, err := mamori.DecodeEvent(body)
+	ev, err := mamori.NewDecodedEvent(body)
 	if err != nil {
 		return fail(err)
 	}
 	if jd, ok := s.cfg.Service.(jsonDecider); ok {
-		d, raw, err := jd.DecideJSON(r.Context(), ev)
+		d, raw, err := jd.DecideEventJSON(r.Context(), ev)
 		if err != nil {
 			return fail(err)
 		}
 		s.metrics.decisions.WithLabelValues(ev.Type, string(d.Decision)).Inc()
 		return &result{status: http.StatusOK, raw: raw, decision: d.Decision}
 	}
-	d, err := s.cfg.Service.Decide(r.Context(), ev)
+	d, err := s.cfg.Service.Decide(r.Context(), *ev)
 	if err != nil {
 		return fail(err)
 	}
@@ -342,7 +342,7 @@ func (s *Server) handleRisk(w http.ResponseWriter, r *http.Request) *result {
 // a second encoding of the same decision. The bytes are shared and must
 // not be modified.
 type jsonDecider interface {
-	DecideJSON(ctx context.Context, ev mamori.Event) (mamori.Decision, []byte, error)
+	DecideEventJSON(ctx context.Context, ev *mamori.Event) (mamori.Decision, []byte, error)
 }
 
 // EventsAccepted is the answer to POST /v1/events.
