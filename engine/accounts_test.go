@@ -53,22 +53,7 @@ func TestPackedAccountsDecideAsDecodedOnes(t *testing.T) {
 		}
 		return out
 	}
-	views := func(e *Engine) map[string]string {
-		t.Helper()
-		out := map[string]string{}
-		for id := range ids {
-			a, err := e.Account(ctx, id)
-			if err != nil {
-				t.Fatalf("account %s: %v", id, err)
-			}
-			b, err := json.Marshal(a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[id] = string(b)
-		}
-		return out
-	}
+	views := func(e *Engine) map[string]string { return accountViews(t, e, ids) }
 	play := func(active, shards int) (outcome, outcome) {
 		t.Helper()
 		log := memlog.New(true)
@@ -143,4 +128,23 @@ func TestPackedAccountsDecideAsDecodedOnes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// accountViews returns the view of each of the accounts ids as JSON, for
+// comparing engines.
+func accountViews(t testing.TB, e *Engine, ids map[string]bool) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for id := range ids {
+		a, err := e.Account(context.Background(), id)
+		if err != nil {
+			t.Fatalf("account %s: %v", id, err)
+		}
+		b, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[id] = string(b)
+	}
+	return out
 }

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -120,23 +119,7 @@ func TestEventsFromManyCallersAtOnce(t *testing.T) {
 		t.Fatalf("no snapshot was taken while the events were decided: %v", err)
 	}
 	t.Logf("%d events from %d callers, %d rounds of reads", len(evs), callers, reads.Load())
-	views := func(e *engine.Engine) map[string]string {
-		t.Helper()
-		out := map[string]string{}
-		for id := range ids {
-			a, err := e.Account(ctx, id)
-			if err != nil {
-				t.Fatalf("account %s: %v", id, err)
-			}
-			b, err := json.Marshal(a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[id] = string(b)
-		}
-		return out
-	}
-	live := views(e)
+	live := engine.AccountViews(t, e, ids)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +132,7 @@ func TestEventsFromManyCallersAtOnce(t *testing.T) {
 	if n != len(evs) {
 		t.Errorf("the log holds %d events, want %d", n, len(evs))
 	}
-	restarted := views(again)
+	restarted := engine.AccountViews(t, again, ids)
 	for id, want := range live {
 		if got := restarted[id]; got != want {
 			t.Errorf("account %s after the restart:\n%s\nwant\n%s", id, got, want)

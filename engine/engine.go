@@ -124,22 +124,18 @@ func (e *Engine) shardOf(key string) *shard {
 
 // Decide implements mamori.RiskService.
 func (e *Engine) Decide(ctx context.Context, ev mamori.Event) (mamori.Decision, error) {
-	d, _, err := e.DecideJSON(ctx, ev)
+	d, _, err := e.DecideJSON(ctx, &ev)
 	return d, err
 }
 
 // DecideJSON is Decide that also returns the decision as the JSON stored
 // in the log: the API answers with those bytes, so that an answer is not
 // encoded a second time and a repeat gets the first answer byte for byte.
-// The bytes are shared; callers must not modify them.
-func (e *Engine) DecideJSON(ctx context.Context, ev mamori.Event) (mamori.Decision, []byte, error) {
-	return e.DecideEventJSON(ctx, &ev)
-}
-
-// DecideEventJSON is DecideJSON for an event its caller hands over, so
-// that it is not copied again on its way to its shard: the engine keeps
-// ev until it is decided and logged, and the caller must not change it.
-func (e *Engine) DecideEventJSON(ctx context.Context, ev *mamori.Event) (mamori.Decision, []byte, error) {
+// The bytes are shared; callers must not modify them. The caller hands
+// ev over, so that it is not copied again on its way to its shard: the
+// engine keeps it until it is decided and logged, and the caller must
+// not change it.
+func (e *Engine) DecideJSON(ctx context.Context, ev *mamori.Event) (mamori.Decision, []byte, error) {
 	if err := ev.Validate(); err != nil {
 		return mamori.Decision{}, nil, err
 	}

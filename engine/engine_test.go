@@ -253,7 +253,7 @@ func TestDecideJSONIsTheStoredDecision(t *testing.T) {
 	evs := traffic(60, 6, "j", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	first := map[string][]byte{}
 	for _, ev := range evs {
-		d, raw, err := e.DecideJSON(ctx, ev)
+		d, raw, err := e.DecideJSON(ctx, &ev)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,7 +278,7 @@ func TestDecideJSONIsTheStoredDecision(t *testing.T) {
 				e = open(t, dir, engine.Options{})
 			}
 			for _, ev := range evs {
-				d, raw, err := e.DecideJSON(ctx, ev)
+				d, raw, err := e.DecideJSON(ctx, &ev)
 				if err != nil {
 					t.Fatal(err)
 				}

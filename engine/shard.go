@@ -110,9 +110,7 @@ func (s *shard) apply(j *eventJob) {
 	if j.atLastTime {
 		ev.Time, ev.Raw = st.LastTime, nil
 	}
-	var input risk.Input
-	in := &input
-	in.Fill(ev, s.e.seq.Add(1), s.e.opts.Networks, &s.agents)
+	in := risk.NewInput(ev, s.e.seq.Add(1), s.e.opts.Networks, &s.agents)
 	in.Intern(s.strings.intern)
 	in.Playbook = s.e.opts.Playbook
 	s.e.crowd.view(in)

@@ -186,9 +186,7 @@ func (e *Engine) restoreAccounts(snap *snapshot) error {
 			if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&accounts); err != nil {
 				return fmt.Errorf("decode snapshot: %w", err)
 			}
-			for key, b := range accounts {
-				e.shardOf(key).accounts[key] = account{packed: b}
-			}
+			e.putPacked(accounts)
 		}
 		for id, key := range snap.Cases {
 			e.cases.add(id, key)
@@ -213,6 +211,13 @@ func (e *Engine) restoreAccounts(snap *snapshot) error {
 		}
 	}
 	return nil
+}
+
+// putPacked puts accounts read packed from a snapshot in their shards.
+func (e *Engine) putPacked(accounts map[string][]byte) {
+	for key, b := range accounts {
+		e.shardOf(key).accounts[key] = account{packed: b}
+	}
 }
 
 // accountKeys returns a function that gives, for each of ids that names
@@ -311,11 +316,7 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 	var snap *snapshot
 	err := fs.ErrNotExist
 	if e.dir != "" {
-		snap, err = readSnapshot(filepath.Join(e.dir, snapshotFile), func(accounts map[string][]byte) {
-			for key, b := range accounts {
-				e.shardOf(key).accounts[key] = account{packed: b}
-			}
-		})
+		snap, err = readSnapshot(filepath.Join(e.dir, snapshotFile), e.putPacked)
 	}
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -376,9 +377,7 @@ func (e *Engine) restore(ctx context.Context) (restoreStats, error) {
 			st = &risk.State{AccountID: ev.AccountID}
 			sh.add(r.Account, st)
 		}
-		var input risk.Input
-		in := &input
-		in.Fill(&ev, r.Seq, e.opts.Networks, &sh.agents)
+		in := risk.NewInput(&ev, r.Seq, e.opts.Networks, &sh.agents)
 		in.Intern(sh.strings.intern)
 		for i, a := range d.Actions {
 			d.Actions[i] = mamori.Action(sh.strings.intern(string(a)))

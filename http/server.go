@@ -322,7 +322,7 @@ func (s *Server) handleRisk(w http.ResponseWriter, r *http.Request) *result {
 		return fail(err)
 	}
 	if jd, ok := s.cfg.Service.(jsonDecider); ok {
-		d, raw, err := jd.DecideEventJSON(r.Context(), ev)
+		d, raw, err := jd.DecideJSON(r.Context(), ev)
 		if err != nil {
 			return fail(err)
 		}
@@ -342,7 +342,7 @@ func (s *Server) handleRisk(w http.ResponseWriter, r *http.Request) *result {
 // a second encoding of the same decision. The bytes are shared and must
 // not be modified.
 type jsonDecider interface {
-	DecideEventJSON(ctx context.Context, ev *mamori.Event) (mamori.Decision, []byte, error)
+	DecideJSON(ctx context.Context, ev *mamori.Event) (mamori.Decision, []byte, error)
 }
 
 // EventsAccepted is the answer to POST /v1/events.

@@ -38,16 +38,17 @@ type Input struct {
 }
 
 // NewInput enriches an event. nets may be nil (no network data); agents,
-// if not nil, remembers parsed user agents.
+// if not nil, remembers parsed user agents. It is Fill on a new Input,
+// small enough to be inlined: a caller that keeps the Input to itself
+// (the engine's shard, its replay) holds it on its stack, not the heap.
 func NewInput(ev *mamori.Event, seq uint64, nets *enrich.Networks, agents *enrich.AgentCache) *Input {
 	in := new(Input)
 	in.Fill(ev, seq, nets, agents)
 	return in
 }
 
-// Fill makes in the enriched input of ev, as NewInput does, in place: an
-// Input that its caller keeps in a variable of its own need not be
-// allocated for every event.
+// Fill makes in the enriched input of ev, in place, keeping nothing of
+// what in held before.
 func (in *Input) Fill(ev *mamori.Event, seq uint64, nets *enrich.Networks, agents *enrich.AgentCache) {
 	*in = Input{Event: ev, Seq: seq}
 	if ip, err := netip.ParseAddr(ev.Context.IP); err == nil {

@@ -1,0 +1,4 @@
+package engine
+
+// AccountViews is accountViews for the tests outside the package.
+var AccountViews = accountViews
