@@ -265,11 +265,20 @@ func TestATornCommitAtTheEndIsLeftOut(t *testing.T) {
 			} else {
 				frame = frame[:cut]
 			}
-			f, err := os.OpenFile(segmentPath(filepath.Join(crashed, "journal"), segs[len(segs)-1]), os.O_WRONLY|os.O_APPEND, 0)
+			// The commit went where the next frame goes: into the zeros
+			// written ahead of the commits.
+			last := segs[len(segs)-1]
+			end, err := readSegment(filepath.Join(crashed, "journal"), last, 0, func(Record, int64, int64) error { return nil })
+			if !errors.Is(err, errZeros) {
+				t.Fatalf("the live segment ends in %v, want zeros written ahead", err)
+			}
+			f, err := os.OpenFile(segmentPath(filepath.Join(crashed, "journal"), last), os.O_WRONLY, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.Write(frame)
+			if _, err := f.WriteAt(frame, end); err != nil {
+				t.Fatal(err)
+			}
 			f.Close()
 
 			r, err := Open(ctx, crashed, Options{})
@@ -451,4 +460,115 @@ func TestAFullQueueMakesAppendWait(t *testing.T) {
 	if got, err := l.Count(ctx); err != nil || got != writers*each {
 		t.Fatalf("count %d, %v; want %d", got, err, writers*each)
 	}
+}
+
+// TestJournalWritesAheadAndCutsAtTheEnd writes commits of several sizes
+// into a journal, which keeps zeros written ahead of them (so that most
+// syncs commit no new size), and moves to a new segment: each segment it
+// has finished ends at its last frame, and the journal reads back whole.
+func TestJournalWritesAheadAndCutsAtTheEnd(t *testing.T) {
+	tests := []struct {
+		name    string
+		commits []int // records per commit
+		size    int   // bytes of each record's event
+	}{
+		{"one small commit", []int{1}, 100},
+		{"many small commits", []int{5, 5, 5, 5, 5, 5, 5, 5}, 500},
+		{"a commit past the zeros written ahead", []int{1, 2000, 3}, 2000},
+		{"commits through several extensions", []int{3000, 3000, 3000, 3000}, 1000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			j := &journal{dir: dir}
+			if err := j.createSegment(1); err != nil {
+				t.Fatal(err)
+			}
+			var want []Record
+			var ends []position
+			seq := uint64(1)
+			for i, n := range tt.commits {
+				if i == len(tt.commits)/2 {
+					if err := j.createSegment(j.at.segment + 1); err != nil {
+						t.Fatal(err)
+					}
+				}
+				batch := make([]Record, n)
+				for k := range batch {
+					batch[k] = rec(seq, "a-1")
+					batch[k].Event = bytes.Repeat([]byte("x"), tt.size)
+					seq++
+				}
+				starts, end, err := j.write(batch, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(starts) != n || starts[0].segment != end.segment || end.offset < starts[n-1].offset {
+					t.Fatalf("commit %d: starts %v, end %v", i, starts, end)
+				}
+				if fi, err := os.Stat(segmentPath(dir, end.segment)); err != nil || fi.Size() < end.offset {
+					t.Fatalf("commit %d: segment of %v bytes, %v, want at least %d", i, fi.Size(), err, end.offset)
+				}
+				want, ends = append(want, batch...), append(ends, end)
+			}
+			if err := j.close(); err != nil {
+				t.Fatal(err)
+			}
+			// Each segment now ends at the end of its last commit.
+			last := map[uint64]int64{}
+			for _, e := range ends {
+				last[e.segment] = e.offset
+			}
+			for seg, end := range last {
+				if fi, err := os.Stat(segmentPath(dir, seg)); err != nil || fi.Size() != end {
+					t.Errorf("segment %d: %v bytes, %v, want %d", seg, fi.Size(), err, end)
+				}
+			}
+			var got []Record
+			tornAt, torn, err := readJournal(dir, position{}, func(r Record, _, _ position) error {
+				got = append(got, r)
+				return nil
+			})
+			if err != nil || torn != nil {
+				t.Fatalf("read back: torn at %v: %v, %v", tornAt, torn, err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("read back %d records, want %d", len(got), len(want))
+			}
+			for i := range got {
+				if got[i].Seq != want[i].Seq || !bytes.Equal(got[i].Event, want[i].Event) {
+					t.Fatalf("record %d: seq %d, want %d", i, got[i].Seq, want[i].Seq)
+				}
+			}
+		})
+	}
+}
+
+// TestZerosLeftByACrashAreCutQuietly opens a copy of a live log, whose
+// segment ends in the zeros written ahead of its commits: they are no
+// torn commit, so Open says so at the info level, cuts them off and
+// keeps every acknowledged record.
+func TestZerosLeftByACrashAreCutQuietly(t *testing.T) {
+	l, dir := openSlow(t)
+	acked := records(30, 1)
+	appendAll(t, l, acked)
+	crashed := copyDir(t, dir)
+	segs, err := segments(filepath.Join(crashed, "journal"))
+	if err != nil || len(segs) != 1 {
+		t.Fatalf("segments %v, %v", segs, err)
+	}
+	path := segmentPath(filepath.Join(crashed, "journal"), segs[0])
+	end, err := readSegment(filepath.Join(crashed, "journal"), segs[0], 0, func(Record, int64, int64) error { return nil })
+	if !errors.Is(err, errZeros) {
+		t.Fatalf("the live segment ends in %v, want zeros written ahead", err)
+	}
+	r, logs := openLogged(t, crashed)
+	defer r.Close()
+	if strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "zeros written ahead") {
+		t.Errorf("open logged %q; want the zeros named at the info level, no warning", logs.String())
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != end {
+		t.Errorf("the crashed segment is %v bytes, %v; want it cut to its last frame at %d", fi.Size(), err, end)
+	}
+	checkRecords(t, r, acked)
 }

@@ -188,7 +188,11 @@ func (l *Log) recover() error {
 	if torn != nil {
 		// The commit a crash cut short was never acknowledged. It is cut
 		// off, so that the segment reads to its end.
-		l.opts.Logger.Warn("journal ends in an incomplete commit, never acknowledged; left out", "segment", tornAt.segment, "err", torn)
+		if errors.Is(torn, errZeros) {
+			l.opts.Logger.Info("journal ends in zeros written ahead of its commits; cut off", "segment", tornAt.segment, "at", tornAt.offset)
+		} else {
+			l.opts.Logger.Warn("journal ends in an incomplete commit, never acknowledged; left out", "segment", tornAt.segment, "err", torn)
+		}
 		if err := truncate(segmentPath(l.journalDir, tornAt.segment), tornAt.offset); err != nil {
 			return err
 		}

@@ -46,18 +46,22 @@ and store, every account's events in time order) as load:
     request to answering it) and how long the group commits it waited
     for took (write and fsync);
  4. the same open loop at the bare handler: the floor under mamori's
-    latency at that rate on this machine (bare_p99_ms).
+    latency at that rate on this machine (bare_p99_ms);
+ 5. the same open loop at the bare handler with each body appended to
+    a file, its answer waiting for a write and fsync shared by all the
+    bodies waiting (a group commit): the floor once every answer waits
+    for the disk, as mamori's do (durable_p99_ms).
 
 Request bodies are marshalled before any load runs; each load sends them
 with its own id prefix, and each replay of the world within a load takes
 fresh account, session, order and event ids. The last two lines are
 
-  PACED fraction=F target_rps=N rps=N p50_ms=X p90_ms=X p99_ms=X p99.9_ms=X errors=N bare_p99_ms=X p99_target_ms=X met=true|false server_p99_le_ms=X commit_p99_le_ms=X
+  PACED fraction=F target_rps=N rps=N p50_ms=X p90_ms=X p99_ms=X p99.9_ms=X errors=N bare_p99_ms=X durable_p99_ms=X p99_target_ms=X met=true|false server_p99_le_ms=X commit_p99_le_ms=X
   BENCH rps=N p99_ms=X baseline_rps=M ratio=R
 
 where BENCH's rps and p99_ms are mamori's closed loop (the maximum rate),
 baseline_rps is the bare handler's and ratio is rps/baseline_rps;
-bare_p99_ms is 0 with --baseline=false; server_p99_le_ms and
+bare_p99_ms and durable_p99_ms are 0 with --baseline=false; server_p99_le_ms and
 commit_p99_le_ms are upper bounds of the buckets of mamori's histograms
 that hold the p99 (NaN if its metrics could not be read).
 
@@ -127,7 +131,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "world %d: %d accounts, %d events, %d requests to %s, prepared in %s\n",
 		*seed, w.accounts, w.events, len(w.bodies), *path, time.Since(t0).Round(time.Millisecond))
 
-	var bare *target // the bare handler, with --baseline
+	var bare, durable *target // the bare handler and the durable floor, with --baseline
 	target := *url
 	if target == "" {
 		dir, err := os.MkdirTemp("", "mamori-bench-")
@@ -152,7 +156,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return fmt.Errorf("bench server: %w", err)
 		}
 		defer func() { cancel(); <-done }()
-		fmt.Fprintf(stdout, "mamori on %s, store in %s (durable: fsync per group commit)\n", target, dir)
+		fmt.Fprintf(stdout, "mamori on %s, store in %s (durable: a write and a sync per group commit)\n", target, dir)
 	}
 	// A random part in every id keeps a second bench against the same
 	// --url server from replaying ids it has already recorded.
@@ -161,18 +165,25 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	mam := newTarget(target, *key, max(*clients, *pacedClients))
 	defer mam.close()
 	mamLoad := newClosedLoad(mam, w, closedSpec{clients: *clients, max: *maxRequests, run: ids{'m', nonce}})
-	var bareLoad *closedLoad
+	// The durable floor (serveDurableFloor) goes with the bare handler.
+	var bareLoad, durableLoad *closedLoad
 	if *baseline {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		var stop func()
+		bare, stop, err = serveBare(nil, max(*clients, *pacedClients))
 		if err != nil {
-			return fmt.Errorf("bare handler: %w", err)
+			return err
 		}
-		srv := &http.Server{Handler: bareHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		bare = newTarget("http://"+ln.Addr().String(), "", max(*clients, *pacedClients))
-		defer bare.close()
+		defer stop()
 		bareLoad = newClosedLoad(bare, w, closedSpec{clients: *clients, max: *maxRequests, run: ids{'b', nonce}})
+		// Zeros for 50 MB a second of its loops, more than it writes on
+		// this machine, up to 512 MiB.
+		ahead := min(512<<20, int64((*duration+*pacedDuration).Seconds()*50e6))
+		durable, stop, err = serveDurableFloor(max(*clients, *pacedClients), ahead)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		durableLoad = newClosedLoad(durable, w, closedSpec{clients: *clients, max: *maxRequests, run: ids{'f', nonce}})
 	}
 	// The two closed loops alternate in rounds, so that a change in the
 	// machine's speed during the run weighs on both alike. Profiles are of
@@ -189,6 +200,9 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			if err := bareLoad.round(ctx, *duration/time.Duration(n)); err != nil {
 				return err
 			}
+			if err := durableLoad.round(ctx, *duration/time.Duration(n)); err != nil {
+				return err
+			}
 		}
 	}
 	how := fmt.Sprintf("%d clients, closed loop", *clients)
@@ -201,6 +215,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if bareLoad != nil {
 		base = bareLoad.result()
 		base.print(stdout, "bare handler", how)
+		floor := durableLoad.result()
+		floor.print(stdout, "durable floor", how+"; the bare handler, each body written and fsynced in a group commit before its answer")
+		if floor.rps > 0 && base.rps > 0 {
+			fmt.Fprintf(stdout, "  durable floor / bare handler %.3f; mamori / durable floor %.3f\n", floor.rps/base.rps, res.rps/floor.rps)
+		}
 	}
 
 	if *paced > 0 {
@@ -229,7 +248,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		// The same open loop at the bare handler is the floor under
 		// mamori's p99: what the machine, the clients and net/http take at
 		// this rate before any decision or disk.
-		var floor time.Duration
+		var floor, durableFloor time.Duration
 		if bare != nil {
 			bres, err := runPaced(ctx, bare, w, pacedSpec{clients: *pacedClients, rate: rate, duration: *pacedDuration, max: *maxRequests, run: ids{'q', nonce}})
 			if err != nil {
@@ -237,11 +256,17 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 			bres.print(stdout, "bare paced", fmt.Sprintf("%d clients, open loop at %.0f req/s, latency from the scheduled send", *pacedClients, rate))
 			floor = bres.pct(0.99)
+			dres, err := runPaced(ctx, durable, w, pacedSpec{clients: *pacedClients, rate: rate, duration: *pacedDuration, max: *maxRequests, run: ids{'d', nonce}})
+			if err != nil {
+				return err
+			}
+			dres.print(stdout, "durable paced", fmt.Sprintf("%d clients, open loop at %.0f req/s, latency from the scheduled send; the durable floor", *pacedClients, rate))
+			durableFloor = dres.pct(0.99)
 		}
 		p99 := pres.pct(0.99)
-		fmt.Fprintf(stdout, "PACED fraction=%.2f target_rps=%.0f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f errors=%d bare_p99_ms=%.3f p99_target_ms=%g met=%t server_p99_le_ms=%g commit_p99_le_ms=%g\n",
+		fmt.Fprintf(stdout, "PACED fraction=%.2f target_rps=%.0f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f errors=%d bare_p99_ms=%.3f durable_p99_ms=%.3f p99_target_ms=%g met=%t server_p99_le_ms=%g commit_p99_le_ms=%g\n",
 			*paced, rate, pres.rps, ms(pres.pct(0.5)), ms(pres.pct(0.9)), ms(p99), ms(pres.pct(0.999)), pres.errors,
-			ms(floor), ms(*p99Target), pres.errors == 0 && p99 <= *p99Target, serverP99*1000, commitP99*1000)
+			ms(floor), ms(durableFloor), ms(*p99Target), pres.errors == 0 && p99 <= *p99Target, serverP99*1000, commitP99*1000)
 	}
 
 	ratio := 0.0
@@ -301,12 +326,23 @@ func checkBenchFlags(path string, batch, clients, pacedClients, maxRequests, rou
 
 // bareHandler decodes and validates events as mamori does and answers a
 // decision, with no state, no decision logic and no disk: the ceiling
-// for an HTTP JSON service on this machine.
-func bareHandler() http.Handler {
+// for an HTTP JSON service on this machine. With keep, each valid body is
+// handed to it before the answer (the durable floor: syncFile.append).
+func bareHandler(keep func(context.Context, []byte) error) http.Handler {
 	answer := func(w http.ResponseWriter, status int, v any) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(v)
+	}
+	kept := func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		if keep == nil {
+			return true
+		}
+		if err := keep(r.Context(), body); err != nil {
+			answer(w, 503, map[string]string{"error": err.Error()})
+			return false
+		}
+		return true
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/risk", func(w http.ResponseWriter, r *http.Request) {
@@ -320,7 +356,9 @@ func bareHandler() http.Handler {
 			answer(w, 400, map[string]string{"error": err.Error()})
 			return
 		}
-		answer(w, 200, mamori.Decision{EventID: ev.ID, Decision: mamori.Allow, Reasons: []mamori.Reason{}, Actions: []mamori.Action{}})
+		if kept(w, r, body) {
+			answer(w, 200, mamori.Decision{EventID: ev.ID, Decision: mamori.Allow, Reasons: []mamori.Reason{}, Actions: []mamori.Action{}})
+		}
 	})
 	mux.HandleFunc("POST /v1/events", func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
@@ -333,9 +371,47 @@ func bareHandler() http.Handler {
 			answer(w, 400, map[string]string{"error": err.Error()})
 			return
 		}
-		answer(w, 202, map[string]int{"accepted": len(evs)})
+		if kept(w, r, body) {
+			answer(w, 202, map[string]int{"accepted": len(evs)})
+		}
 	})
 	return mux
+}
+
+// serveDurableFloor starts the bare handler in front of a syncFile in a
+// directory of its own, with ahead bytes of zeros written before any
+// load: the floor under mamori once every answer waits for the disk. Its
+// stop removes the directory.
+func serveDurableFloor(conns int, ahead int64) (*target, func(), error) {
+	dir, err := os.MkdirTemp("", "mamori-bench-floor-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("durable floor: %w", err)
+	}
+	sf, err := openSyncFile(dir, ahead)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	t, stop, err := serveBare(sf.append, conns)
+	if err != nil {
+		sf.close()
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return t, func() { stop(); sf.close(); os.RemoveAll(dir) }, nil
+}
+
+// serveBare starts the bare handler on loopback, in front of keep (nil:
+// no disk), and returns its target and how to stop it.
+func serveBare(keep func(context.Context, []byte) error, conns int) (*target, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, fmt.Errorf("bare handler: %w", err)
+	}
+	srv := &http.Server{Handler: bareHandler(keep), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	t := newTarget("http://"+ln.Addr().String(), "", conns)
+	return t, func() { t.close(); srv.Close() }, nil
 }
 
 // idSlot is the world's id prefix in the marshalled bodies, overwritten
