@@ -16,6 +16,10 @@ type LogRecord struct {
 	Time     time.Time
 	Event    []byte // the event as JSON
 	Decision []byte // the decision as JSON
+	// Order is the order id of an order.placed event, when its writer
+	// has it decoded, so that the log need not decode Event to index it;
+	// the log does not keep it, and a record read back leaves it empty.
+	Order string
 }
 
 // EventLog stores the event log. Append and the readers may be called

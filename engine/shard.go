@@ -135,10 +135,14 @@ func (s *shard) apply(j *eventJob) {
 		decJSON, err = json.Marshal(&d)
 		if err == nil {
 			j.flight.decision, j.flight.raw = d, decJSON
-			s.e.log.Append(mamori.LogRecord{
+			rec := mamori.LogRecord{
 				Seq: seq, ID: ev.ID, Account: key, Type: ev.Type, Time: ev.Time,
 				Event: evJSON, Decision: decJSON,
-			}, func(err error) {
+			}
+			if ev.Type == mamori.OrderPlaced {
+				rec.Order = ev.Properties.OrderID
+			}
+			s.e.log.Append(rec, func(err error) {
 				if err != nil {
 					s.e.fail(err)
 				}

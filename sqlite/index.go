@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -71,6 +73,9 @@ func decodeMeta(b []byte) (indexMeta, error) {
 	}, nil
 }
 
+// placeSize is the length of a place.
+const placeSize = 16
+
 func appendPlace(b []byte, p position) []byte {
 	b = binary.BigEndian.AppendUint64(b, p.segment)
 	return binary.BigEndian.AppendUint64(b, uint64(p.offset))
@@ -102,7 +107,8 @@ func orderKey(b []byte, order string) []byte { return append(append(b, kindOrder
 type index struct {
 	db *pebble.DB
 	// Scratch for the indexer; only the indexer writes.
-	key, val []byte
+	key, vals []byte
+	order     []int
 	// fault, when set (by tests), fails every add, as a broken disk would.
 	fault error
 }
@@ -162,27 +168,59 @@ func (x *index) meta() (indexMeta, bool, error) {
 // the log's one writer, already settles every repeated id before it
 // appends (a filter, then Decision). A second record of an id would
 // shadow the first in look-ups by id.
+//
+// The keys go into the batch kind by kind, each kind sorted: Pebble
+// inserts a batch's keys into its memtable (a skiplist) one after
+// another, starting each search from where the last ended when the key
+// lies just beyond it, so sequences, which only grow, cost almost no
+// search, and sorted ids and accounts less than when each record's keys
+// took turns across the key space: 1,709 to 1,827 ns a record against
+// 2,219 to 2,456 (BenchmarkIndexAdd, alternating builds), the order ids
+// taken from the records, not decoded from their events, as well.
 func (x *index) add(recs []Record, starts []position, m indexMeta) error {
 	if x.fault != nil {
 		return x.fault
 	}
 	b := x.db.NewBatch()
 	defer b.Close()
+	x.vals = slices.Grow(x.vals[:0], len(recs)*(8+placeSize))
 	for i := range recs {
-		r, at := &recs[i], starts[i]
-		x.val = appendPlace(binary.BigEndian.AppendUint64(x.val[:0], r.Seq), at)
-		x.key = idKey(x.key[:0], r.ID)
-		b.Set(x.key, x.val, nil)
-		place := x.val[8:]
-		x.key = seqKey(x.key[:0], r.Seq)
-		b.Set(x.key, place, nil)
-		x.key = binary.BigEndian.AppendUint64(accountPrefix(x.key[:0], r.Account), r.Seq)
-		b.Set(x.key, place, nil)
-		if r.Type == mamori.OrderPlaced {
-			if order := orderID(r.Event); order != "" {
-				x.key = orderKey(x.key[:0], order)
-				b.Set(x.key, []byte(r.Account), nil)
-			}
+		x.vals = appendPlace(binary.BigEndian.AppendUint64(x.vals, recs[i].Seq), starts[i])
+	}
+	val := func(i int) []byte { return x.vals[i*(8+placeSize) : (i+1)*(8+placeSize)] }
+	for i := range recs {
+		x.key = seqKey(x.key[:0], recs[i].Seq)
+		b.Set(x.key, val(i)[8:], nil)
+	}
+	x.order = x.order[:0]
+	for i := range recs {
+		x.order = append(x.order, i)
+	}
+	// Stable: of two records of one id, the later still shadows the
+	// earlier.
+	slices.SortStableFunc(x.order, func(i, j int) int { return strings.Compare(recs[i].ID, recs[j].ID) })
+	for _, i := range x.order {
+		x.key = idKey(x.key[:0], recs[i].ID)
+		b.Set(x.key, val(i), nil)
+	}
+	// Stable, so that an account's records stay in sequence order.
+	slices.SortStableFunc(x.order, func(i, j int) int { return strings.Compare(recs[i].Account, recs[j].Account) })
+	for _, i := range x.order {
+		x.key = binary.BigEndian.AppendUint64(accountPrefix(x.key[:0], recs[i].Account), recs[i].Seq)
+		b.Set(x.key, val(i)[8:], nil)
+	}
+	for i := range recs {
+		r := &recs[i]
+		if r.Type != mamori.OrderPlaced {
+			continue
+		}
+		order := r.Order
+		if order == "" { // a record read back from the journal
+			order = orderID(r.Event)
+		}
+		if order != "" {
+			x.key = orderKey(x.key[:0], order)
+			b.Set(x.key, []byte(r.Account), nil)
 		}
 	}
 	b.Set([]byte{kindMeta}, m.encode(), nil)

@@ -572,3 +572,42 @@ func TestZerosLeftByACrashAreCutQuietly(t *testing.T) {
 	}
 	checkRecords(t, r, acked)
 }
+
+// TestOrdersAreFoundByTheirID indexes order.placed records whose writer
+// gave their order id and others it must take from the event, then finds
+// each order's account, before and after a restart that indexes the
+// journal again (where no record keeps the id given).
+func TestOrdersAreFoundByTheirID(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		order, given string // given: the record's Order
+	}{
+		{"o-given", "o-given"},
+		{"o-from-the-event", ""},
+	}
+	l, dir := openSlow(t)
+	var recs []Record
+	for i, tt := range tests {
+		r := rec(uint64(i+1), fmt.Sprintf("a-%d", i))
+		r.Type, r.Order = "order.placed", tt.given
+		r.Event = fmt.Appendf(nil, `{"id":%q,"type":"order.placed","account_id":%q,"properties":{"order_id":%q}}`, r.ID, r.Account, tt.order)
+		recs = append(recs, r)
+	}
+	appendAll(t, l, recs)
+	check := func(l *Log, when string) {
+		t.Helper()
+		for i, tt := range tests {
+			if acct, ok, err := l.OrderAccount(ctx, tt.order); err != nil || !ok || acct != recs[i].Account {
+				t.Errorf("%s: order %s: %q, %v, %v; want %s", when, tt.order, acct, ok, err, recs[i].Account)
+			}
+		}
+	}
+	check(l, "live")
+	crashed := copyDir(t, dir)
+	again, err := Open(ctx, crashed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	check(again, "indexed again from the journal")
+}
