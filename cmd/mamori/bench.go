@@ -47,10 +47,12 @@ and store, every account's events in time order) as load:
     for took (write and fsync);
  4. the same open loop at the bare handler: the floor under mamori's
     latency at that rate on this machine (bare_p99_ms);
- 5. the same open loop at the bare handler with each body appended to
-    a file, its answer waiting for a write and fsync shared by all the
-    bodies waiting (a group commit): the floor once every answer waits
-    for the disk, as mamori's do (durable_p99_ms).
+ 5. the durable floor: the bare handler with each body written to a
+    file, its answer waiting for a write and a sync shared by all the
+    bodies waiting (a group commit, fdatasync into zeros written
+    beforehand, as mamori's journal syncs): the floor once every answer
+    waits for the disk, as mamori's do. Its closed loop alternates with
+    1 and 2 in the rounds; its open loop runs after 4 (durable_p99_ms).
 
 Request bodies are marshalled before any load runs; each load sends them
 with its own id prefix, and each replay of the world within a load takes
@@ -216,7 +218,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		base = bareLoad.result()
 		base.print(stdout, "bare handler", how)
 		floor := durableLoad.result()
-		floor.print(stdout, "durable floor", how+"; the bare handler, each body written and fsynced in a group commit before its answer")
+		floor.print(stdout, "durable floor", how+"; the bare handler, each body written and synced in a group commit before its answer")
 		if floor.rps > 0 && base.rps > 0 {
 			fmt.Fprintf(stdout, "  durable floor / bare handler %.3f; mamori / durable floor %.3f\n", floor.rps/base.rps, res.rps/floor.rps)
 		}
