@@ -44,7 +44,7 @@ and store, every account's events in time order) as load:
     request it delays; mamori's own metrics, read before and after it,
     say how much of that time was spent in the server (from reading a
     request to answering it) and how long the group commits it waited
-    for took (write and fsync);
+    for took (write and sync);
  4. the same open loop at the bare handler: the floor under mamori's
     latency at that rate on this machine (bare_p99_ms);
  5. the durable floor: the bare handler with each body written to a

@@ -171,7 +171,7 @@ func atMost(seconds float64) string {
 // describe says what the server saw between two scrapes.
 func describe(before, after serverView) string {
 	req, com := after.requests.since(before.requests), after.commits.since(before.commits)
-	return fmt.Sprintf("inside mamori: %d requests, p50 %s, p99 %s, p99.9 %s; %d group commits (write and fsync), p50 %s, p99 %s, p99.9 %s (upper bounds of the server's histogram buckets); %d garbage collections",
+	return fmt.Sprintf("inside mamori: %d requests, p50 %s, p99 %s, p99.9 %s; %d group commits (write and sync), p50 %s, p99 %s, p99.9 %s (upper bounds of the server's histogram buckets); %d garbage collections",
 		req.total(), atMost(req.quantile(0.5)), atMost(req.quantile(0.99)), atMost(req.quantile(0.999)),
 		com.total(), atMost(com.quantile(0.5)), atMost(com.quantile(0.99)), atMost(com.quantile(0.999)),
 		after.gcs-before.gcs)
