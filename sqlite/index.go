@@ -172,10 +172,11 @@ func (x *index) meta() (indexMeta, bool, error) {
 // The keys go into the batch kind by kind, each kind sorted: Pebble
 // inserts a batch's keys into its memtable (a skiplist) one after
 // another, starting each search from where the last ended when the key
-// lies just beyond it, so sequences, which only grow, cost almost no
+// lies just beyond it, so sequences, nearly in order already (shards
+// take them as they apply, the log keeps commit order), cost almost no
 // search, and sorted ids and accounts less than when each record's keys
-// took turns across the key space: 1,709 to 1,827 ns a record against
-// 2,219 to 2,456 (BenchmarkIndexAdd, alternating builds), the order ids
+// took turns across the key space: 1,709 to 2,029 ns a record against
+// 2,219 to 2,504 (BenchmarkIndexAdd, alternating builds), the order ids
 // taken from the records, not decoded from their events, as well.
 func (x *index) add(recs []Record, starts []position, m indexMeta) error {
 	if x.fault != nil {

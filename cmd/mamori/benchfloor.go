@@ -88,7 +88,7 @@ func (s *syncFile) append(ctx context.Context, body []byte) error {
 }
 
 // commit writes whatever waits, up to maxSyncBatch, in one write and one
-// fsync, then answers all of it, until the file is closed.
+// sync, then answers all of it, until the file is closed.
 func (s *syncFile) commit() {
 	defer close(s.done)
 	var buf []byte
