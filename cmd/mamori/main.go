@@ -30,11 +30,15 @@ usage:
 
 func main() {
 	if os.Getenv("GOMAXPROCS") == "" {
-		// One more P than CPUs: the event log's committer spends about a
-		// millisecond of each commit in fsync, and on returning waits for
-		// a P behind the requests it just answered, while the CPUs idle.
-		// With a spare P it goes on at once (BENCHMARKS.md, "The journal").
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+		// Two more Ps than CPUs: a goroutine in a blocking system call
+		// holds its P for a while and on returning waits for one, while
+		// the CPUs may idle. The event log's committer is in its sync
+		// for much of each commit, the journal's zeros are written ahead
+		// and synced beside it, and the index's store writes its tables;
+		// with spare Ps the requests go on meanwhile. One spare was
+		// measured against none (BENCHMARKS.md, "The journal"), two
+		// against one ("A commit's sync, and the durable floor").
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
