@@ -509,6 +509,14 @@ func TestJournalWritesAheadAndCutsAtTheEnd(t *testing.T) {
 				if fi, err := os.Stat(segmentPath(dir, end.segment)); err != nil || fi.Size() < end.offset {
 					t.Fatalf("commit %d: segment of %v bytes, %v, want at least %d", i, fi.Size(), err, end.offset)
 				}
+				// Zeros lie ahead once the extension in flight is done, so
+				// that the next commit of this size syncs its data alone.
+				if err := j.take(true); err != nil {
+					t.Fatal(err)
+				}
+				if ahead := j.alloc - end.offset; ahead < int64(n*tt.size) && ahead < minExtension {
+					t.Errorf("commit %d: %d bytes written ahead of %d", i, ahead, end.offset)
+				}
 				want, ends = append(want, batch...), append(ends, end)
 			}
 			if err := j.close(); err != nil {
