@@ -1,18 +1,13 @@
 package sqlite_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/mamori-dev/mamori/internal/datasync"
 	"github.com/mamori-dev/mamori/sqlite"
 )
 
@@ -65,59 +60,4 @@ func BenchmarkAppend(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 		})
 	}
-}
-
-// BenchmarkCommitSync is a commit's write and sync alone, 8 KiB at a
-// time: appended to a file and fsynced, as the journal did, against
-// written over zeros already written and synced and fdatasynced, as it
-// does now. cpu-µs/op is the process's CPU (user and system); the file
-// system's own threads are not in it.
-func BenchmarkCommitSync(b *testing.B) {
-	frame := bytes.Repeat([]byte("x"), 8<<10)
-	for _, ahead := range []bool{false, true} {
-		name := "append+fsync"
-		if ahead {
-			name = "ahead+fdatasync"
-		}
-		b.Run(name, func(b *testing.B) {
-			f, err := os.OpenFile(filepath.Join(b.TempDir(), "seg"), os.O_CREATE|os.O_WRONLY, 0o600)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer f.Close()
-			if ahead {
-				if _, err := f.WriteAt(make([]byte, b.N*len(frame)), 0); err != nil {
-					b.Fatal(err)
-				}
-				if err := f.Sync(); err != nil {
-					b.Fatal(err)
-				}
-			}
-			cpu := processCPU()
-			b.ResetTimer()
-			for i := range b.N {
-				if _, err := f.WriteAt(frame, int64(i*len(frame))); err != nil {
-					b.Fatal(err)
-				}
-				if ahead {
-					err = datasync.Sync(f)
-				} else {
-					err = f.Sync()
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
-		})
-	}
-}
-
-// processCPU returns the CPU time the process has used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -333,9 +333,9 @@ func segments(dir string) ([]uint64, error) {
 //
 // A sync that must also commit the file's new size costs the file
 // system a journal transaction of its own: on this project's machines an
-// 8 KiB write and fsync at the end of a file took 171 to 201 µs and 80 to
+// 8 KiB write and fsync at the end of a file took 161 to 201 µs and 78 to
 // 102 µs of the process's CPU, where the same over zeros already written
-// and synced, with fdatasync, took 104 to 109 µs and 58 to 67 µs
+// and synced, with fdatasync, took 96 to 109 µs and 52 to 67 µs
 // (BenchmarkCommitSync; BENCHMARKS.md, "A commit's sync"). So the segment is extended ahead
 // of its commits with zeros, written and synced in the background
 // (extend), and a commit that stays within them needs fdatasync only.

@@ -43,9 +43,9 @@ type Options struct {
 	// Queue is how many records may wait for the committer (default:
 	// MaxBatch, a whole commit's worth while one is written). Append
 	// waits while it is full. Every garbage collection scans the queue's
-	// whole buffer, empty or not (136 B a record): at 65,536 it was 8.9 MB,
-	// over a quarter of what the collector marked in a server of a few
-	// thousand accounts.
+	// whole buffer, empty or not: at 65,536 records (of 136 B then) it was
+	// 8.9 MB, over a quarter of what the collector marked in a server of a
+	// few thousand accounts.
 	Queue int
 	// OnCommit, when set, is told the size and duration of each commit
 	// (the records are then durable).

@@ -217,10 +217,10 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if bareLoad != nil {
 		base = bareLoad.result()
 		base.print(stdout, "bare handler", how)
-		floor := durableLoad.result()
-		floor.print(stdout, "durable floor", how+"; the bare handler, each body written and synced in a group commit before its answer")
-		if floor.rps > 0 && base.rps > 0 {
-			fmt.Fprintf(stdout, "  durable floor / bare handler %.3f; mamori / durable floor %.3f\n", floor.rps/base.rps, res.rps/floor.rps)
+		dur := durableLoad.result()
+		dur.print(stdout, "durable floor", how+"; the bare handler, each body written and synced in a group commit before its answer")
+		if dur.rps > 0 && base.rps > 0 {
+			fmt.Fprintf(stdout, "  durable floor / bare handler %.3f; mamori / durable floor %.3f\n", dur.rps/base.rps, res.rps/dur.rps)
 		}
 	}
 

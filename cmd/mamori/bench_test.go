@@ -49,10 +49,13 @@ func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
 			if m := inside.FindStringSubmatch(stdout.String()); m == nil || m[1] != m[2] || m[3] == "0" {
 				t.Errorf("want the paced latency's parts, then the server's count of the paced requests, its commits and collections, after the paced line:\n%s", stdout.String())
 			}
+			if !regexp.MustCompile(`(?m)^  durable floor / bare handler [0-9.]+; mamori / durable floor [0-9.]+$`).MatchString(stdout.String()) {
+				t.Errorf("no line of the durable floor's ratios:\n%s", stdout.String())
+			}
 			if !strings.Contains(stdout.String(), "closed loop, 4 rounds alternating with the bare handler") {
 				t.Errorf("the closed loops did not say they alternate:\n%s", stdout.String())
 			}
-			for _, name := range []string{"mamori", "bare handler", "mamori paced", "bare paced", "durable paced"} {
+			for _, name := range []string{"mamori", "bare handler", "durable floor", "mamori paced", "bare paced", "durable paced"} {
 				load := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + ` +[0-9]+ req/s`)
 				found := false
 				for _, l := range lines {
