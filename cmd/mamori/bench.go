@@ -774,12 +774,14 @@ func newClosedLoad(t *target, w *workload, spec closedSpec) *closedLoad {
 // round runs the loop for d. Every client sends at least one request,
 // however slow the machine.
 func (c *closedLoad) round(ctx context.Context, d time.Duration) error {
-	lctx, cancel := context.WithTimeout(ctx, d)
+	// The round's time starts before its deadline is set, so that it
+	// never counts less than d.
+	cpuStart := processCPU()
+	start := time.Now()
+	lctx, cancel := context.WithDeadline(ctx, start.Add(d))
 	defer cancel()
 	var wg sync.WaitGroup
 	fail := make(chan error, len(c.lanes))
-	cpuStart := processCPU()
-	start := time.Now()
 	for i, l := range c.lanes {
 		wg.Go(func() {
 			r := &c.results[i]
