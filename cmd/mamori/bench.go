@@ -58,14 +58,16 @@ Request bodies are marshalled before any load runs; each load sends them
 with its own id prefix, and each replay of the world within a load takes
 fresh account, session, order and event ids. The last two lines are
 
-  PACED fraction=F target_rps=N rps=N p50_ms=X p90_ms=X p99_ms=X p99.9_ms=X errors=N bare_p99_ms=X durable_p99_ms=X p99_target_ms=X met=true|false server_p99_le_ms=X commit_p99_le_ms=X
+  PACED fraction=F target_rps=N rps=N p50_ms=X p90_ms=X p99_ms=X p99.9_ms=X errors=N bare_p99_ms=X durable_p99_ms=X p99_target_ms=X met=true|false server_p99_le_ms=X commit_p99_le_ms=X cpu_of_max=F
   BENCH rps=N p99_ms=X baseline_rps=M ratio=R
 
 where BENCH's rps and p99_ms are mamori's closed loop (the maximum rate),
 baseline_rps is the bare handler's and ratio is rps/baseline_rps;
 bare_p99_ms and durable_p99_ms are 0 with --baseline=false; server_p99_le_ms and
 commit_p99_le_ms are upper bounds of the buckets of mamori's histograms
-that hold the p99 (NaN if its metrics could not be read).
+that hold the p99 (NaN if its metrics could not be read); cpu_of_max is
+the CPU the process (mamori and its clients) used in the open loop over
+what it used in the closed loop, per second (NaN with --url).
 
 flags:
 `
@@ -247,6 +249,15 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		} else {
 			fmt.Fprintf(stdout, "  mamori's metrics unread: %v\n", scrapeErr)
 		}
+		// How busy the machine is at this rate: the cost of a request
+		// grows as its commit and its wake-ups are shared by fewer, so a
+		// fraction of the maximum rate is a larger fraction of the CPU.
+		cpuOfMax := math.NaN()
+		if *url == "" && res.took > 0 && pres.took > 0 && res.cpu > 0 {
+			cores, maxCores := pres.cpu.Seconds()/pres.took.Seconds(), res.cpu.Seconds()/res.took.Seconds()
+			cpuOfMax = cores / maxCores
+			fmt.Fprintf(stdout, "  the process (mamori and its clients) used %.2f cores at this rate: %.2f of the %.2f it used at the maximum rate\n", cores, cpuOfMax, maxCores)
+		}
 		// The same open loop at the bare handler is the floor under
 		// mamori's p99: what the machine, the clients and net/http take at
 		// this rate before any decision or disk.
@@ -266,9 +277,9 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			durableFloor = dres.pct(0.99)
 		}
 		p99 := pres.pct(0.99)
-		fmt.Fprintf(stdout, "PACED fraction=%.2f target_rps=%.0f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f errors=%d bare_p99_ms=%.3f durable_p99_ms=%.3f p99_target_ms=%g met=%t server_p99_le_ms=%g commit_p99_le_ms=%g\n",
+		fmt.Fprintf(stdout, "PACED fraction=%.2f target_rps=%.0f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f errors=%d bare_p99_ms=%.3f durable_p99_ms=%.3f p99_target_ms=%g met=%t server_p99_le_ms=%g commit_p99_le_ms=%g cpu_of_max=%.2f\n",
 			*paced, rate, pres.rps, ms(pres.pct(0.5)), ms(pres.pct(0.9)), ms(p99), ms(pres.pct(0.999)), pres.errors,
-			ms(floor), ms(durableFloor), ms(*p99Target), pres.errors == 0 && p99 <= *p99Target, serverP99*1000, commitP99*1000)
+			ms(floor), ms(durableFloor), ms(*p99Target), pres.errors == 0 && p99 <= *p99Target, serverP99*1000, commitP99*1000, cpuOfMax)
 	}
 
 	ratio := 0.0
