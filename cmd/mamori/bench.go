@@ -104,6 +104,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	key := fs.String("api-key", envOr("MAMORI_API_KEY", ""), "API key of the --url server")
 	baseline := fs.Bool("baseline", true, "also measure the bare handler")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of mamori's closed loop (server and clients) to this file")
+	pacedProfile := fs.String("paced-cpuprofile", "", "write a CPU profile of mamori's paced loop (server and clients) to this file")
 	memProfile := fs.String("memprofile", "", "write an allocation profile (see alloc_space) of the process after mamori's closed loop to this file; with --memory-accounts, a heap profile of the loaded accounts")
 	memoryAccounts := fs.Int("memory-accounts", 0, "instead of the load, load this many accounts in-process and report heap and RSS per account")
 	memorySim := fs.Int("memory-sim-accounts", 3000, "with --memory-accounts, also report the accounts of a simulated world of this many after its history (0: none)")
@@ -230,7 +231,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		rate := *paced * res.rps
 		route := strings.TrimPrefix(*path, "/v1/")
 		before, scrapeErr := scrapeServer(ctx, mam, route)
-		pres, err := runPaced(ctx, mam, w, pacedSpec{clients: *pacedClients, rate: rate, duration: *pacedDuration, max: *maxRequests, run: ids{'p', nonce}})
+		var pres loadResult
+		err = cpuProfiled(*pacedProfile, func() (err error) {
+			pres, err = runPaced(ctx, mam, w, pacedSpec{clients: *pacedClients, rate: rate, duration: *pacedDuration, max: *maxRequests, run: ids{'p', nonce}})
+			return err
+		})
 		if err != nil {
 			return err
 		}
@@ -294,27 +299,32 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // to cpuProfile and, after it, an allocation profile of the process to
 // memProfile, when they are named.
 func profiledRound(ctx context.Context, c *closedLoad, d time.Duration, cpuProfile, memProfile string) error {
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("cpu profile: %w", err)
-		}
-	}
-	err := c.round(ctx, d)
-	if cpuProfile != "" {
-		pprof.StopCPUProfile()
-	}
-	if err != nil {
+	if err := cpuProfiled(cpuProfile, func() error { return c.round(ctx, d) }); err != nil {
 		return err
 	}
 	if memProfile != "" {
 		return writeProfile("allocs", memProfile)
 	}
 	return nil
+}
+
+// cpuProfiled runs load with a CPU profile of the process written to
+// path, if it is named.
+func cpuProfiled(path string, load func() error) error {
+	if path == "" {
+		return load()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return fmt.Errorf("cpu profile %s: %w", path, err)
+	}
+	err = load()
+	pprof.StopCPUProfile()
+	return err
 }
 
 func checkBenchFlags(path string, batch, clients, pacedClients, maxRequests, rounds int, paced float64) error {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -264,5 +266,40 @@ func TestClosedLoopRoundsGoOnWhereTheyStopped(t *testing.T) {
 	}
 	if res.took < time.Duration(rounds)*50*time.Millisecond {
 		t.Errorf("took %s over %d rounds of 50ms", res.took, rounds)
+	}
+}
+
+// TestBenchWritesItsProfiles asks for the closed loop's and the paced
+// loop's CPU profiles and the allocation profile, and finds each written
+// as a profile (gzipped protocol buffers), each its own file.
+func TestBenchWritesItsProfiles(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"--cpuprofile":       filepath.Join(dir, "closed.pprof"),
+		"--paced-cpuprofile": filepath.Join(dir, "paced.pprof"),
+		"--memprofile":       filepath.Join(dir, "allocs.pprof"),
+	}
+	args := []string{"bench", "--duration", "300ms", "--clients", "3", "--paced-clients", "5",
+		"--world-accounts", "25", "--seed", "2", "--baseline=false"}
+	for flag, path := range files {
+		args = append(args, flag, path)
+	}
+	var stdout bytes.Buffer
+	if err := run(context.Background(), args, &stdout, io.Discard); err != nil {
+		t.Fatalf("bench: %v\n%s", err, stdout.String())
+	}
+	seen := map[string]string{}
+	for flag, path := range files {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%s: %v", flag, err)
+		}
+		if len(raw) < 2 || raw[0] != 0x1f || raw[1] != 0x8b {
+			t.Errorf("%s wrote %d bytes that are not a gzipped profile", flag, len(raw))
+		}
+		if other, ok := seen[string(raw)]; ok {
+			t.Errorf("%s and %s wrote the same profile", flag, other)
+		}
+		seen[string(raw)] = flag
 	}
 }
