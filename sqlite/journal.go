@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -341,8 +342,17 @@ func segments(dir string) ([]uint64, error) {
 // (extend), and a commit that stays within them needs fdatasync only.
 // The zeros past the last frame read as the end of the segment (errZeros);
 // finish cuts them off when the journal moves on or closes.
+//
+// The zeros are written through a descriptor of their own. Linux reports
+// a failed write-back once to each open file, to whichever sync asks
+// first: through the committer's descriptor, the extension's sync could
+// take the error of a commit's pages and leave the commit's own sync to
+// succeed. With two, each sees it. A failed extension only means that
+// commits past the zeros sync whole, so it is logged, not fatal: the
+// commits' own syncs say whether the segment still takes writes.
 type journal struct {
 	dir string
+	log *slog.Logger
 	f   *os.File
 	at  position // where the next frame goes
 	buf []byte
@@ -357,6 +367,9 @@ type journal struct {
 	// minExtension to maxExtension, so a small store writes little
 	// ahead and a busy one rarely extends.
 	grow int64
+	// noAhead is why the segment is no longer extended: an extension
+	// failed, and the next segment tries again.
+	noAhead error
 }
 
 const (
@@ -387,7 +400,7 @@ func (j *journal) createSegment(n uint64) error {
 		f.Close()
 		return err
 	}
-	j.f, j.at, j.alloc, j.grow = f, position{segment: n}, 0, minExtension
+	j.f, j.at, j.alloc, j.grow, j.noAhead = f, position{segment: n}, 0, minExtension, nil
 	j.extend()
 	return nil
 }
@@ -403,27 +416,38 @@ func (j *journal) extend() {
 	}
 	x := &extension{to: to, done: make(chan error, 1)}
 	j.ext, j.grow = x, min(2*j.grow, maxExtension)
-	go func(f *os.File) {
-		zeros := make([]byte, zeroWrite)
-		for at := from; at < x.to; at += zeroWrite {
-			if _, err := f.WriteAt(zeros[:min(zeroWrite, x.to-at)], at); err != nil {
-				x.done <- fmt.Errorf("extend journal segment: %w", err)
-				return
-			}
+	go func(path string) {
+		x.done <- writeZeros(path, from, x.to)
+	}(segmentPath(j.dir, j.at.segment))
+}
+
+// writeZeros writes zeros to the file at path from from to to, through a
+// descriptor of its own, and syncs them.
+func writeZeros(path string, from, to int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("extend journal segment: %w", err)
+	}
+	zeros := make([]byte, zeroWrite)
+	for at := from; at < to; at += zeroWrite {
+		if _, err := f.WriteAt(zeros[:min(zeroWrite, to-at)], at); err != nil {
+			f.Close()
+			return fmt.Errorf("extend journal segment %s: %w", path, err)
 		}
-		if err := f.Sync(); err != nil {
-			x.done <- fmt.Errorf("extend journal segment: %w", err)
-			return
-		}
-		x.done <- nil
-	}(j.f)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("extend journal segment %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // take settles the extension in flight, if any: waiting for it when
-// wait, else only if it has finished. Its zeros join alloc.
-func (j *journal) take(wait bool) error {
+// wait, else only if it has finished. Its zeros join alloc, or, if it
+// failed, the segment is extended no more.
+func (j *journal) take(wait bool) {
 	if j.ext == nil {
-		return nil
+		return
 	}
 	var err error
 	if wait {
@@ -432,14 +456,23 @@ func (j *journal) take(wait bool) error {
 		select {
 		case err = <-j.ext.done:
 		default:
-			return nil
+			return
 		}
 	}
 	if err == nil {
 		j.alloc = max(j.alloc, j.ext.to)
+	} else {
+		j.noAhead = err
+		j.logger().Warn("journal: zeros not written ahead; the segment's later commits sync whole", "segment", j.at.segment, "err", err)
 	}
 	j.ext = nil
-	return err
+}
+
+func (j *journal) logger() *slog.Logger {
+	if j.log == nil {
+		return slog.Default()
+	}
+	return j.log
 }
 
 // write appends the frames of recs and syncs; it returns where each
@@ -453,9 +486,7 @@ func (j *journal) write(recs []Record, starts []position) ([]position, position,
 	end := j.at.offset + int64(len(j.buf))
 	// An extension's zeros must not land on these frames: past alloc,
 	// wait for the one in flight.
-	if err := j.take(end > j.alloc); err != nil {
-		return starts, j.at, fmt.Errorf("journal segment %d: %w", j.at.segment, err)
-	}
+	j.take(end > j.alloc)
 	if _, err := j.f.WriteAt(j.buf, j.at.offset); err != nil {
 		return starts, j.at, fmt.Errorf("write journal segment %d: %w", j.at.segment, err)
 	}
@@ -469,7 +500,7 @@ func (j *journal) write(recs []Record, starts []position) ([]position, position,
 		return starts, j.at, fmt.Errorf("sync journal segment %d: %w", j.at.segment, err)
 	}
 	j.at.offset = end
-	if j.ext == nil && j.alloc-end < j.grow/2 {
+	if j.ext == nil && j.noAhead == nil && j.alloc-end < j.grow/2 {
 		j.extend()
 	}
 	if cap(j.buf) > 4<<20 {
@@ -486,14 +517,13 @@ func (j *journal) finish() error {
 	}
 	f := j.f
 	j.f = nil
-	err := j.take(true)
+	j.take(true)
+	err := f.Truncate(j.at.offset)
 	if err == nil {
-		if err = f.Truncate(j.at.offset); err == nil {
-			err = f.Sync()
-		}
-		if err != nil {
-			err = fmt.Errorf("cut journal segment %d at %d: %w", j.at.segment, j.at.offset, err)
-		}
+		err = f.Sync()
+	}
+	if err != nil {
+		err = fmt.Errorf("cut journal segment %d at %d: %w", j.at.segment, j.at.offset, err)
 	}
 	return errors.Join(err, f.Close())
 }

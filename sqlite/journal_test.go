@@ -511,9 +511,7 @@ func TestJournalWritesAheadAndCutsAtTheEnd(t *testing.T) {
 				}
 				// Zeros lie ahead once the extension in flight is done, so
 				// that the next commit of this size syncs its data alone.
-				if err := j.take(true); err != nil {
-					t.Fatal(err)
-				}
+				j.take(true)
 				if ahead := j.alloc - end.offset; ahead < int64(n*tt.size) && ahead < minExtension {
 					t.Errorf("commit %d: %d bytes written ahead of %d", i, ahead, end.offset)
 				}
@@ -549,6 +547,85 @@ func TestJournalWritesAheadAndCutsAtTheEnd(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAFailedWriteAheadLeavesCommitsGoing moves the segment's name away
+// while the journal writes to it, so that writing zeros ahead, through a
+// descriptor of its own opened by that name, fails: the commits go on,
+// syncing whole past the zeros already there, the failure is logged
+// once, and every record reads back once the name is restored.
+func TestAFailedWriteAheadLeavesCommitsGoing(t *testing.T) {
+	dir := t.TempDir()
+	var logs bytes.Buffer
+	j := &journal{dir: dir, log: slog.New(slog.NewTextHandler(&logs, nil))}
+	if err := j.createSegment(1); err != nil {
+		t.Fatal(err)
+	}
+	j.take(true)
+	path := segmentPath(dir, 1)
+	moved := filepath.Join(dir, "moved")
+	if err := os.Rename(path, moved); err != nil {
+		t.Fatal(err)
+	}
+	var want []Record
+	seq := uint64(1)
+	commit := func(n, size int) position {
+		t.Helper()
+		batch := make([]Record, n)
+		for k := range batch {
+			batch[k] = rec(seq, "a-1")
+			batch[k].Event = bytes.Repeat([]byte("y"), size)
+			seq++
+		}
+		_, end, err := j.write(batch, nil)
+		if err != nil {
+			t.Fatalf("commit of %d records: %v", n, err)
+		}
+		want = append(want, batch...)
+		return end
+	}
+	alloc := j.alloc
+	// Past half the zeros: the extension starts, and fails.
+	commit(400, 2000)
+	j.take(true)
+	if j.alloc != alloc || j.noAhead == nil {
+		t.Fatalf("zeros ahead to %d (from %d) through a segment with no name; failure %v", j.alloc, alloc, j.noAhead)
+	}
+	// Past the zeros, and past them again: each syncs whole.
+	for range 3 {
+		commit(300, 2000)
+	}
+	if j.at.offset <= alloc {
+		t.Fatalf("the commits ended at %d, within the zeros to %d", j.at.offset, alloc)
+	}
+	if n := strings.Count(logs.String(), "zeros not written ahead"); n != 1 {
+		t.Errorf("the failure logged %d times, want once:\n%s", n, logs.String())
+	}
+	if err := os.Rename(moved, path); err != nil {
+		t.Fatal(err)
+	}
+	end := j.at
+	if err := j.close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != end.offset {
+		t.Fatalf("segment of %d bytes, %v, want %d", fi.Size(), err, end.offset)
+	}
+	var got []Record
+	if _, torn, err := readJournal(dir, position{}, func(r Record, _, _ position) error {
+		got = append(got, r)
+		return nil
+	}); err != nil || torn != nil {
+		t.Fatalf("read back: %v, %v", torn, err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read back %d records, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Seq != want[i].Seq || !bytes.Equal(got[i].Event, want[i].Event) {
+			t.Fatalf("record %d: seq %d, want %d", i, got[i].Seq, want[i].Seq)
+		}
 	}
 }
 

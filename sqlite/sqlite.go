@@ -200,7 +200,7 @@ func (l *Log) recover() error {
 	if recovered > 0 {
 		l.opts.Logger.Info("journal records indexed", "records", recovered)
 	}
-	l.journal = &journal{dir: l.journalDir}
+	l.journal = &journal{dir: l.journalDir, log: l.opts.Logger}
 	if err := l.journal.createSegment(next); err != nil {
 		return err
 	}
