@@ -88,7 +88,7 @@ func (l *Log) legacy(ctx context.Context) (bool, error) {
 func (l *Log) convert(ctx context.Context, dir string) error {
 	start := time.Now()
 	staging := filepath.Join(dir, stagingDirName)
-	c := converter{l: l, j: &journal{dir: filepath.Join(staging, journalDirName)}}
+	c := converter{l: l, j: &journal{dir: filepath.Join(staging, journalDirName), log: l.opts.Logger}}
 	if err := os.MkdirAll(c.j.dir, 0o700); err != nil {
 		return err
 	}
