@@ -530,23 +530,30 @@ func TestJournalWritesAheadAndCutsAtTheEnd(t *testing.T) {
 					t.Errorf("segment %d: %v bytes, %v, want %d", seg, fi.Size(), err, end)
 				}
 			}
-			var got []Record
-			tornAt, torn, err := readJournal(dir, position{}, func(r Record, _, _ position) error {
-				got = append(got, r)
-				return nil
-			})
-			if err != nil || torn != nil {
-				t.Fatalf("read back: torn at %v: %v, %v", tornAt, torn, err)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("read back %d records, want %d", len(got), len(want))
-			}
-			for i := range got {
-				if got[i].Seq != want[i].Seq || !bytes.Equal(got[i].Event, want[i].Event) {
-					t.Fatalf("record %d: seq %d, want %d", i, got[i].Seq, want[i].Seq)
-				}
-			}
+			readsBack(t, dir, want)
 		})
+	}
+}
+
+// readsBack reads the journal in dir from its start and wants exactly
+// the records of want, in order, with nothing torn.
+func readsBack(t *testing.T, dir string, want []Record) {
+	t.Helper()
+	var got []Record
+	tornAt, torn, err := readJournal(dir, position{}, func(r Record, _, _ position) error {
+		got = append(got, r)
+		return nil
+	})
+	if err != nil || torn != nil {
+		t.Fatalf("read back: torn at %v: %v, %v", tornAt, torn, err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read back %d records, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].Seq != want[i].Seq || !bytes.Equal(got[i].Event, want[i].Event) {
+			t.Fatalf("record %d: seq %d, want %d", i, got[i].Seq, want[i].Seq)
+		}
 	}
 }
 
@@ -612,21 +619,7 @@ func TestAFailedWriteAheadLeavesCommitsGoing(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Size() != end.offset {
 		t.Fatalf("segment of %d bytes, %v, want %d", fi.Size(), err, end.offset)
 	}
-	var got []Record
-	if _, torn, err := readJournal(dir, position{}, func(r Record, _, _ position) error {
-		got = append(got, r)
-		return nil
-	}); err != nil || torn != nil {
-		t.Fatalf("read back: %v, %v", torn, err)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("read back %d records, want %d", len(got), len(want))
-	}
-	for i := range got {
-		if got[i].Seq != want[i].Seq || !bytes.Equal(got[i].Event, want[i].Event) {
-			t.Fatalf("record %d: seq %d, want %d", i, got[i].Seq, want[i].Seq)
-		}
-	}
+	readsBack(t, dir, want)
 }
 
 // TestZerosLeftByACrashAreCutQuietly opens a copy of a live log, whose
