@@ -689,3 +689,83 @@ func TestOrdersAreFoundByTheirID(t *testing.T) {
 	defer again.Close()
 	check(again, "indexed again from the journal")
 }
+
+// TestCommitIntervalSpacesSharedCommits appends from many writers with
+// commits spaced 80ms apart: every commit that follows one of several
+// records starts at least that long after it (give or take the time to
+// gather a batch), and every record is acknowledged and read back.
+func TestCommitIntervalSpacesSharedCommits(t *testing.T) {
+	const every = 80 * time.Millisecond
+	type commit struct {
+		records int
+		start   time.Time
+	}
+	var mu sync.Mutex
+	var commits []commit
+	ctx := context.Background()
+	l, err := Open(ctx, t.TempDir(), Options{CommitInterval: every, OnCommit: func(n int, took time.Duration) {
+		mu.Lock()
+		commits = append(commits, commit{n, time.Now().Add(-took)})
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const writers, each = 32, 4
+	var seq atomic.Uint64
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for range each {
+				done := make(chan error, 1)
+				l.Append(rec(seq.Add(1), fmt.Sprintf("w%d", w)), func(err error) { done <- err })
+				if err := <-done; err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	spaced := 0
+	for i := 1; i < len(commits); i++ {
+		if commits[i-1].records < 2 {
+			continue
+		}
+		spaced++
+		if gap := commits[i].start.Sub(commits[i-1].start); gap < every-time.Millisecond {
+			t.Errorf("commit %d (%d records) started %s after one of %d records, want at least %s", i, commits[i].records, gap, commits[i-1].records, every)
+		}
+	}
+	if spaced == 0 {
+		t.Fatalf("no commit followed a shared one: %v", commits)
+	}
+	if got, err := l.Count(ctx); err != nil || got != writers*each {
+		t.Fatalf("count %d, %v; want %d", got, err, writers*each)
+	}
+}
+
+// TestALoneWriterIsNotHeldBack appends one record at a time, each after
+// the last is acknowledged, with commits spaced an hour apart: no commit
+// is shared, so none waits.
+func TestALoneWriterIsNotHeldBack(t *testing.T) {
+	l, err := Open(context.Background(), t.TempDir(), Options{CommitInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for i := range 20 {
+		done := make(chan error, 1)
+		l.Append(rec(uint64(i+1), "a-1"), func(err error) { done <- err })
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("record %d not acknowledged after 30s", i+1)
+		}
+	}
+}

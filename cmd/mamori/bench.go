@@ -50,7 +50,8 @@ and store, every account's events in time order) as load:
  5. the durable floor: the bare handler with each body written to a
     file, its answer waiting for a write and a sync shared by all the
     bodies waiting (a group commit, fdatasync into zeros written
-    beforehand, as mamori's journal syncs): the floor once every answer
+    beforehand, as mamori's journal syncs, the commits spaced as
+    mamori's, --commit-interval): the floor once every answer
     waits for the disk, as mamori's do. Its closed loop alternates with
     1 and 2 in the rounds; its open loop runs after 4 (durable_p99_ms).
 
@@ -97,6 +98,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	pacedClients := fs.Int("paced-clients", 128, "connections of the open loop; each sends its own accounts' events in order")
 	pacedDuration := fs.Duration("paced-duration", 0, "how long the open loop runs (default: --duration)")
 	p99Target := fs.Duration("p99-target", 5*time.Millisecond, "the open loop's p99 target")
+	commitEvery := fs.Duration("commit-interval", defaultCommitInterval, "as mamori serve --commit-interval, for the started server and the durable floor: "+commitIntervalUsage)
 	active := fs.Int("active-accounts", 0, "accounts the started server keeps decoded (0: its default); 1 packs every account between its events, the worst case of packing")
 	var limit memoryLimit
 	fs.Var(&limit, "memory-limit", "as mamori serve --memory-limit, for this process: the started server, the clients and the world's requests (about 150 MB)")
@@ -114,7 +116,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *memoryAccounts > 0 {
 		return memoryReport(ctx, memoryOptions{accounts: *memoryAccounts, simAccounts: *memorySim, heapProfile: *memProfile}, stdout)
 	}
-	if err := checkBenchFlags(*path, *batch, *clients, *pacedClients, *maxRequests, *rounds, *paced); err != nil {
+	if err := checkBenchFlags(*path, *batch, *clients, *pacedClients, *maxRequests, *rounds, *paced, *commitEvery); err != nil {
 		fmt.Fprintf(stderr, "mamori bench: %v\n", err)
 		return exitCode(2)
 	}
@@ -149,7 +151,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		done := make(chan error, 1)
 		*key = "bench-key"
 		go func() {
-			done <- runServer(sctx, serverConfig{Addr: "127.0.0.1:0", Data: dir, APIKey: *key, ActiveAccounts: *active,
+			done <- runServer(sctx, serverConfig{Addr: "127.0.0.1:0", Data: dir, APIKey: *key, ActiveAccounts: *active, CommitInterval: *commitEvery,
 				Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))},
 				func(addr string) { ready <- addr })
 		}()
@@ -183,7 +185,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		// Zeros for 50 MB a second of its loops, more than it writes on
 		// this machine, up to 512 MiB.
 		ahead := min(512<<20, int64((*duration+*pacedDuration).Seconds()*50e6))
-		durable, stop, err = serveDurableFloor(max(*clients, *pacedClients), ahead)
+		durable, stop, err = serveDurableFloor(max(*clients, *pacedClients), ahead, *commitEvery)
 		if err != nil {
 			return err
 		}
@@ -327,7 +329,7 @@ func cpuProfiled(path string, load func() error) error {
 	return err
 }
 
-func checkBenchFlags(path string, batch, clients, pacedClients, maxRequests, rounds int, paced float64) error {
+func checkBenchFlags(path string, batch, clients, pacedClients, maxRequests, rounds int, paced float64, commitEvery time.Duration) error {
 	switch {
 	case path != "/v1/risk" && path != "/v1/events":
 		return fmt.Errorf("--path %s: want /v1/risk or /v1/events", path)
@@ -343,6 +345,8 @@ func checkBenchFlags(path string, batch, clients, pacedClients, maxRequests, rou
 		return errors.New("--rounds must be at least 1")
 	case paced < 0:
 		return fmt.Errorf("--paced %g: want a fraction ≥ 0", paced)
+	case commitEvery < 0:
+		return fmt.Errorf("--commit-interval %s: must not be negative", commitEvery)
 	}
 	return nil
 }
@@ -403,14 +407,14 @@ func bareHandler(keep func(context.Context, []byte) error) http.Handler {
 
 // serveDurableFloor starts the bare handler in front of a syncFile in a
 // directory of its own, with ahead bytes of zeros written before any
-// load: the floor under mamori once every answer waits for the disk. Its
-// stop removes the directory.
-func serveDurableFloor(conns int, ahead int64) (*target, func(), error) {
+// load and its commits spaced every apart: the floor under mamori once
+// every answer waits for the disk. Its stop removes the directory.
+func serveDurableFloor(conns int, ahead int64, every time.Duration) (*target, func(), error) {
 	dir, err := os.MkdirTemp("", "mamori-bench-floor-")
 	if err != nil {
 		return nil, nil, fmt.Errorf("durable floor: %w", err)
 	}
-	sf, err := openSyncFile(dir, ahead)
+	sf, err := openSyncFile(dir, ahead, every)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, nil, err

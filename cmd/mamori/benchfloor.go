@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/mamori-dev/mamori/internal/datasync"
 )
@@ -25,6 +26,7 @@ type syncFile struct {
 	f     *os.File
 	at    int64 // where the next body goes
 	ahead int64 // the zeros written and synced before any load
+	pace  datasync.Pacer
 	in    chan syncWait
 	quit  chan struct{} // closed by close
 	done  chan struct{} // closed when the committer has stopped
@@ -41,9 +43,10 @@ type syncWait struct {
 const maxSyncBatch = 4096
 
 // openSyncFile creates the file in dir, writes and syncs ahead zeros
-// in it, and starts its committer. A commit past them grows the file and
-// syncs it whole.
-func openSyncFile(dir string, ahead int64) (*syncFile, error) {
+// in it, and starts its committer, which spaces its commits as mamori's
+// journal does (every: sqlite.Options.CommitInterval). A commit past the
+// zeros grows the file and syncs it whole.
+func openSyncFile(dir string, ahead int64, every time.Duration) (*syncFile, error) {
 	f, err := os.OpenFile(filepath.Join(dir, "floor.log"), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("durable floor: %w", err)
@@ -59,7 +62,7 @@ func openSyncFile(dir string, ahead int64) (*syncFile, error) {
 		f.Close()
 		return nil, fmt.Errorf("durable floor: %w", err)
 	}
-	s := &syncFile{f: f, ahead: ahead, in: make(chan syncWait, maxSyncBatch), quit: make(chan struct{}), done: make(chan struct{})}
+	s := &syncFile{f: f, ahead: ahead, pace: datasync.Pacer{Interval: every}, in: make(chan syncWait, maxSyncBatch), quit: make(chan struct{}), done: make(chan struct{})}
 	go s.commit()
 	return s, nil
 }
@@ -96,6 +99,7 @@ func (s *syncFile) commit() {
 	for {
 		select {
 		case w := <-s.in:
+			s.pace.Wait(len(batch), s.quit)
 			batch = append(batch[:0], w)
 		case <-s.quit:
 			return

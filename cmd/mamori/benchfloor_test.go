@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestSyncFileKeepsEveryBody appends bodies from many goroutines at once,
@@ -18,16 +19,18 @@ func TestSyncFileKeepsEveryBody(t *testing.T) {
 	tests := []struct {
 		name   string
 		ahead  int64
+		every  time.Duration
 		bodies int
 	}{
-		{"within the zeros", 1 << 20, 200},
-		{"past them", 1 << 10, 200},
-		{"no zeros", 0, 50},
+		{"within the zeros", 1 << 20, 0, 200},
+		{"past them", 1 << 10, 0, 200},
+		{"no zeros", 0, 0, 50},
+		{"commits spaced", 1 << 20, 5 * time.Millisecond, 200},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			s, err := openSyncFile(dir, tt.ahead)
+			s, err := openSyncFile(dir, tt.ahead, tt.every)
 			if err != nil {
 				t.Fatal(err)
 			}

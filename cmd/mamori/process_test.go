@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -481,6 +482,38 @@ func TestServeRefusesToStartWithoutAKey(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != 1 || !strings.Contains(lines[0], "--api-key") || !strings.Contains(lines[0], "MAMORI_API_KEY") {
 		t.Fatalf("want one clear line naming --api-key and MAMORI_API_KEY, got:\n%s", out)
+	}
+}
+
+// TestServeRefusesABadCommitInterval starts serve with a commit interval
+// it cannot use, from the flag or the environment: it must stop at once,
+// naming the setting.
+func TestServeRefusesABadCommitInterval(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  string
+		want string
+	}{
+		{"negative flag", []string{"--commit-interval", "-1ms"}, "", "--commit-interval"},
+		{"flag not a duration", []string{"--commit-interval", "soon"}, "", "commit-interval"},
+		{"environment not a duration", nil, "soon", "MAMORI_COMMIT_INTERVAL"},
+		{"negative environment", nil, "-5ms", "--commit-interval"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(), "--api-key", "k"}, tt.args...)
+			cmd := exec.Command(mamoriBin, args...)
+			cmd.Env = append(os.Environ(), "MAMORI_COMMIT_INTERVAL="+tt.env)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+				t.Fatalf("serve %v: %v, want exit status 2; output:\n%s", tt.args, err, out)
+			}
+			if !strings.Contains(string(out), tt.want) {
+				t.Fatalf("output does not name %s:\n%s", tt.want, out)
+			}
+		})
 	}
 }
 

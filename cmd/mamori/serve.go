@@ -43,7 +43,16 @@ type serverConfig struct {
 	// ActiveAccounts is how many accounts the engine keeps decoded (0:
 	// its default); the others are kept packed until their next event.
 	ActiveAccounts int
+	// CommitInterval is sqlite.Options.CommitInterval: the least time
+	// from the start of a shared group commit to the next (0: none).
+	CommitInterval time.Duration
 }
+
+// defaultCommitInterval spaces the group commits of mamori serve: see
+// datasync.Pacer, and BENCHMARKS.md for how it was chosen.
+const defaultCommitInterval = 500 * time.Microsecond
+
+const commitIntervalUsage = "least time from the start of a group commit that several events shared to the start of the next (0: none): the events that arrive meanwhile share the next commit's sync, which costs as much CPU for one event as for many; an event waits at most this long for it"
 
 func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
@@ -56,6 +65,16 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&cfg.LinkKey, "link-key", envOr("MAMORI_LINK_KEY", ""), "key signing links to the security center /me (MAMORI_LINK_KEY; default: derived from the API key)")
 	fs.StringVar(&cfg.BaseURL, "base-url", envOr("MAMORI_BASE_URL", ""), "mamori as customers reach it, for security-center links (MAMORI_BASE_URL; default: the host the store called)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	every := defaultCommitInterval
+	if v := os.Getenv("MAMORI_COMMIT_INTERVAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			fmt.Fprintln(stderr, "mamori: MAMORI_COMMIT_INTERVAL:", err)
+			return exitCode(2)
+		}
+		every = d
+	}
+	fs.DurationVar(&cfg.CommitInterval, "commit-interval", every, commitIntervalUsage+" (MAMORI_COMMIT_INTERVAL)")
 	fs.IntVar(&cfg.ActiveAccounts, "active-accounts", 0, "accounts kept decoded in memory, the others packed until their next event (0: 65,536): more costs memory, fewer costs an unpacking of a few microseconds at more events")
 	var limit memoryLimit
 	if err := limit.Set(os.Getenv("MAMORI_MEMORY_LIMIT")); err != nil {
@@ -64,6 +83,10 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fs.Var(&limit, "memory-limit", "collect garbage only as mamori's memory nears this size, such as 4GiB (MAMORI_MEMORY_LIMIT; default: each time the heap doubles): fewer collections, each of which slows answers under load; leave room over the live state")
 	if err := fs.Parse(args); err != nil {
+		return exitCode(2)
+	}
+	if cfg.CommitInterval < 0 {
+		fmt.Fprintln(stderr, "mamori: --commit-interval must not be negative")
 		return exitCode(2)
 	}
 	if cfg.APIKey == "" && !cfg.Insecure {
@@ -120,7 +143,7 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 
 	start := time.Now()
 	committed := make(chan struct{}, 1) // wakes the webhook dispatcher
-	store, err := sqlite.Open(ctx, cfg.Data, sqlite.Options{Logger: log, OnCommit: func(n int, took time.Duration) {
+	store, err := sqlite.Open(ctx, cfg.Data, sqlite.Options{Logger: log, CommitInterval: cfg.CommitInterval, OnCommit: func(n int, took time.Duration) {
 		commitSize.Observe(float64(n))
 		commitTime.Observe(took.Seconds())
 	}, OnIndexed: func(_ int, took time.Duration) {
