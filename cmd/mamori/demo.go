@@ -34,7 +34,7 @@ func demoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	done := make(chan error, 1)
 	go func() {
 		done <- runServer(ctx, serverConfig{
-			Addr: "127.0.0.1:0", Data: dir, APIKey: key,
+			Addr: "127.0.0.1:0", Data: dir, APIKey: key, CommitInterval: defaultCommitInterval,
 			Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		}, func(addr string) { ready <- addr })
 	}()
