@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/mamori-dev/mamori/internal/cputime"
 	"github.com/mamori-dev/mamori/internal/datasync"
 )
 
@@ -52,7 +52,7 @@ func BenchmarkCommitSync(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			cpu := processCPU()
+			cpu := cputime.Process()
 			b.ResetTimer()
 			for i := range b.N {
 				if _, err := f.WriteAt(frame, int64(i*len(frame))); err != nil {
@@ -63,16 +63,7 @@ func BenchmarkCommitSync(b *testing.B) {
 				}
 			}
 			b.StopTimer()
-			b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+			b.ReportMetric(float64((cputime.Process()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 		})
 	}
-}
-
-// processCPU returns the CPU time the process has used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

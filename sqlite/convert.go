@@ -95,7 +95,7 @@ func (l *Log) convert(ctx context.Context, dir string) error {
 	if err := c.j.createSegment(1); err != nil {
 		return err
 	}
-	defer c.j.close()
+	defer c.j.finish()
 	x, err := openIndex(filepath.Join(staging, indexDirName), l.opts.Logger)
 	if err != nil {
 		return err

@@ -528,8 +528,6 @@ func (j *journal) finish() error {
 	return errors.Join(err, f.Close())
 }
 
-func (j *journal) close() error { return j.finish() }
-
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {

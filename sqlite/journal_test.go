@@ -517,7 +517,7 @@ func TestJournalWritesAheadAndCutsAtTheEnd(t *testing.T) {
 				}
 				want, ends = append(want, batch...), append(ends, end)
 			}
-			if err := j.close(); err != nil {
+			if err := j.finish(); err != nil {
 				t.Fatal(err)
 			}
 			// Each segment now ends at the end of its last commit.
@@ -613,7 +613,7 @@ func TestAFailedWriteAheadLeavesCommitsGoing(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := j.at
-	if err := j.close(); err != nil {
+	if err := j.finish(); err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Size() != end.offset {

@@ -51,8 +51,8 @@ type Options struct {
 	// CommitInterval is the least time from the start of a group commit
 	// of more than one record to the start of the next (0: none, each
 	// commit starts as soon as a record waits and the last is done).
-	// Records that arrive meanwhile share the commit's sync, which costs
-	// the same for one record as for many (datasync.Pacer).
+	// Records that arrive meanwhile share the next commit's sync, paid
+	// once however many records it carries (datasync.Pacer).
 	CommitInterval time.Duration
 	// OnCommit, when set, is told the size and duration of each commit
 	// (the records are then durable); the duration leaves out the wait
@@ -555,7 +555,7 @@ func (l *Log) Close() error {
 		close(l.queue)
 		<-l.stopped
 		<-l.indexer.stopped
-		l.closeErr = errors.Join(l.journal.close(), l.closeDBs())
+		l.closeErr = errors.Join(l.journal.finish(), l.closeDBs())
 	})
 	return l.closeErr
 }

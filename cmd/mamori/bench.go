@@ -19,10 +19,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/mamori-dev/mamori"
+	"github.com/mamori-dev/mamori/internal/cputime"
 	"github.com/mamori-dev/mamori/sim"
 )
 
@@ -686,16 +686,6 @@ func writeProfile(name, path string) error {
 	return f.Close()
 }
 
-// processCPU returns the CPU time the process has used so far (0 if the
-// system cannot tell).
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // laneResult is what one client measured; merged when the load ends.
 type laneResult struct {
 	latencies  []time.Duration
@@ -801,7 +791,7 @@ func newClosedLoad(t *target, w *workload, spec closedSpec) *closedLoad {
 func (c *closedLoad) round(ctx context.Context, d time.Duration) error {
 	// The round's time starts before its deadline is set, so that it
 	// never counts less than d.
-	cpuStart := processCPU()
+	cpuStart := cputime.Process()
 	start := time.Now()
 	lctx, cancel := context.WithDeadline(ctx, start.Add(d))
 	defer cancel()
@@ -829,7 +819,7 @@ func (c *closedLoad) round(ctx context.Context, d time.Duration) error {
 	}
 	err := settle(ctx, &wg, fail, "closed loop")
 	c.took += time.Since(start)
-	c.cpu += processCPU() - cpuStart
+	c.cpu += cputime.Process() - cpuStart
 	return err
 }
 
@@ -858,7 +848,7 @@ func runPaced(ctx context.Context, t *target, w *workload, spec pacedSpec) (load
 		fail = make(chan error, len(lanes))
 	)
 	// Every client is waiting for its first slot before the first is due.
-	cpuStart := processCPU()
+	cpuStart := cputime.Process()
 	start := time.Now().Add(20 * time.Millisecond)
 	for i, idx := range lanes {
 		wg.Go(func() {
@@ -898,7 +888,7 @@ func finish(ctx context.Context, wg *sync.WaitGroup, fail chan error, results []
 	if err != nil {
 		return loadResult{}, err
 	}
-	return merge(results, took, processCPU()-cpuStart), nil
+	return merge(results, took, cputime.Process()-cpuStart), nil
 }
 
 // settle waits for a load's clients and returns the first error one of

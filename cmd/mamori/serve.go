@@ -52,7 +52,7 @@ type serverConfig struct {
 // datasync.Pacer, and BENCHMARKS.md for how it was chosen.
 const defaultCommitInterval = 500 * time.Microsecond
 
-const commitIntervalUsage = "least time from the start of a group commit that several events shared to the start of the next (0: none): the events that arrive meanwhile share the next commit's sync, which costs as much CPU for one event as for many; an event waits at most this long for it"
+const commitIntervalUsage = "least time from the start of a group commit that several events shared to the start of the next (0: none): the events that arrive meanwhile share the next commit's sync, paid once however many events it carries; an event waits at most this long for it"
 
 func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)

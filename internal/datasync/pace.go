@@ -3,12 +3,15 @@ package datasync
 import "time"
 
 // Pacer spaces the syncs of a group committer at least Interval apart,
-// start to start, while they are shared. A sync costs the process about
-// 100 µs of CPU on mamori's machines whether it carries one record or a
-// hundred (BENCHMARKS.md, "Group commits spaced"), so a committer that syncs
+// start to start, while they are shared. A commit's write and sync cost
+// the process 52 to 107 µs of CPU on mamori's machines
+// (BenchmarkCommitSync), of the order of a whole request's CPU at the
+// maximum rate, and a commit pays it once however many records it
+// carries. So a committer that syncs
 // as soon as anything waits spends, at a moderate rate, nearly a sync
 // per request: 185 µs of CPU per request at a fifth of the maximum rate,
-// against 70 to 90 µs at the maximum, where commits are shared. Holding
+// against 64 to 88 µs at the maximum, where commits are shared
+// (BENCHMARKS.md, "Group commits spaced"). Holding
 // the next sync until Interval has passed lets the records that arrive
 // meanwhile share it; a record waits at most Interval for that.
 //
