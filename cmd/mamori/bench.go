@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,22 +54,35 @@ and store, every account's events in time order) as load:
     beforehand, as mamori's journal syncs, the commits spaced as
     mamori's, --commit-interval): the floor once every answer
     waits for the disk, as mamori's do. Its closed loop alternates with
-    1 and 2 in the rounds; its open loop runs after 4 (durable_p99_ms).
+    1 and 2 in the rounds; its open loop runs after 4 (durable_p99_ms);
+ 6. an open loop at the bare handler paced at --paced times its own rate
+    measured in 2: whether the p99 target is within this machine's reach
+    for any server measured this way (bare_own_p99_ms).
+
+mamori (mamori serve on a fresh store), the bare handler and the durable
+floor each run in a process of their own, this program run again (the
+baselines with --serve-baseline), as a server runs in production: a
+server's garbage collections then mark only its own heap, not the
+clients' and the world's request bodies (about 150 MB), and its
+goroutines do not share a scheduler with the clients. --in-process runs
+them in the bench's process instead, as the profiles do. CPU figures add
+the bench's process (the clients) and the server's.
 
 Request bodies are marshalled before any load runs; each load sends them
 with its own id prefix, and each replay of the world within a load takes
 fresh account, session, order and event ids. The last two lines are
 
-  PACED fraction=F target_rps=N rps=N p50_ms=X p90_ms=X p99_ms=X p99.9_ms=X errors=N bare_p99_ms=X durable_p99_ms=X p99_target_ms=X met=true|false server_p99_le_ms=X commit_p99_le_ms=X cpu_of_max=F
+  PACED fraction=F target_rps=N rps=N p50_ms=X p90_ms=X p99_ms=X p99.9_ms=X errors=N bare_p99_ms=X durable_p99_ms=X p99_target_ms=X met=true|false server_p99_le_ms=X commit_p99_le_ms=X cpu_of_max=F bare_own_p99_ms=X
   BENCH rps=N p99_ms=X baseline_rps=M ratio=R
 
 where BENCH's rps and p99_ms are mamori's closed loop (the maximum rate),
 baseline_rps is the bare handler's and ratio is rps/baseline_rps;
-bare_p99_ms and durable_p99_ms are 0 with --baseline=false; server_p99_le_ms and
+bare_p99_ms, durable_p99_ms and bare_own_p99_ms are 0 with
+--baseline=false; server_p99_le_ms and
 commit_p99_le_ms are upper bounds of the buckets of mamori's histograms
 that hold the p99 (NaN if its metrics could not be read); cpu_of_max is
-the CPU the process (mamori and its clients) used in the open loop over
-what it used in the closed loop, per second (NaN with --url).
+the CPU mamori and its clients used in the open loop over what they used
+in the closed loop, per second (NaN with --url).
 
 flags:
 `
@@ -101,22 +115,24 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	commitEvery := fs.Duration("commit-interval", defaultCommitInterval, "as mamori serve --commit-interval, for the started server and the durable floor: "+commitIntervalUsage)
 	active := fs.Int("active-accounts", 0, "accounts the started server keeps decoded (0: its default); 1 packs every account between its events, the worst case of packing")
 	var limit memoryLimit
-	fs.Var(&limit, "memory-limit", "as mamori serve --memory-limit, for this process: the started server, the clients and the world's requests (about 150 MB)")
+	fs.Var(&limit, "memory-limit", "as mamori serve --memory-limit, for the started server and the baselines (with --in-process, for this process: the servers, the clients and the world's requests, about 150 MB)")
 	url := fs.String("url", "", "target a running server instead of starting one (with --api-key)")
 	key := fs.String("api-key", envOr("MAMORI_API_KEY", ""), "API key of the --url server")
 	baseline := fs.Bool("baseline", true, "also measure the bare handler")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of mamori's closed loop (server and clients) to this file")
-	pacedProfile := fs.String("paced-cpuprofile", "", "write a CPU profile of mamori's paced loop (server and clients) to this file")
-	memProfile := fs.String("memprofile", "", "write an allocation profile (see alloc_space) of the process after mamori's closed loop to this file; with --memory-accounts, a heap profile of the loaded accounts")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of mamori's closed loop (server and clients; implies --in-process) to this file")
+	pacedProfile := fs.String("paced-cpuprofile", "", "write a CPU profile of mamori's paced loop (server and clients; implies --in-process) to this file")
+	memProfile := fs.String("memprofile", "", "write an allocation profile (see alloc_space) of the process after mamori's closed loop to this file (implies --in-process); with --memory-accounts, a heap profile of the loaded accounts")
 	memoryAccounts := fs.Int("memory-accounts", 0, "instead of the load, load this many accounts in-process and report heap and RSS per account")
 	memorySim := fs.Int("memory-sim-accounts", 3000, "with --memory-accounts, also report the accounts of a simulated world of this many after its history (0: none)")
+	inProcess := fs.Bool("in-process", false, "run mamori, the bare handler and the durable floor in this process, beside the clients, instead of each in a process of its own (the profiles imply it: they are of this process)")
+	serveKind := fs.String("serve-baseline", "", "serve the bare handler (bare) or the durable floor (durable) on loopback until stopped, printing its URL, instead of the load: how the bench runs them in processes of their own")
 	if err := fs.Parse(args); err != nil {
 		return exitCode(2)
 	}
 	if *memoryAccounts > 0 {
 		return memoryReport(ctx, memoryOptions{accounts: *memoryAccounts, simAccounts: *memorySim, heapProfile: *memProfile}, stdout)
 	}
-	if err := checkBenchFlags(*path, *batch, *clients, *pacedClients, *maxRequests, *rounds, *paced, *commitEvery); err != nil {
+	if err := checkBenchFlags(*path, *batch, *clients, *pacedClients, *maxRequests, *rounds, *paced, *commitEvery, *serveKind); err != nil {
 		fmt.Fprintf(stderr, "mamori bench: %v\n", err)
 		return exitCode(2)
 	}
@@ -124,6 +140,26 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		*pacedDuration = *duration
 	}
 	defer limit.apply()()
+	// The durable floor's zeros: 50 MB a second of its loops, more than
+	// it writes on this machine, up to 512 MiB.
+	ahead := min(512<<20, int64((*duration+*pacedDuration).Seconds()*50e6))
+	if *serveKind != "" {
+		return serveBaseline(ctx, *serveKind, ahead, *commitEvery, stdout)
+	}
+	if *cpuProfile != "" || *pacedProfile != "" || *memProfile != "" {
+		*inProcess = true
+	}
+	// A server in a process of its own is this program run again.
+	self, err := os.Executable()
+	if err != nil && !*inProcess {
+		return fmt.Errorf("bench: find this program to run its servers: %w", err)
+	}
+	// The servers' command lines pass on the flags they share with the
+	// bench.
+	shared := []string{"--commit-interval", commitEvery.String()}
+	if limit.bytes > 0 {
+		shared = append(shared, "--memory-limit", strconv.FormatInt(limit.bytes, 10))
+	}
 
 	t0 := time.Now()
 	evs, err := sim.Events(ctx, sim.Config{Seed: *seed, Accounts: *worldAccounts, Prefix: idSlot})
@@ -139,8 +175,27 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		*seed, w.accounts, w.events, len(w.bodies), *path, time.Since(t0).Round(time.Millisecond))
 
 	var bare, durable *target // the bare handler and the durable floor, with --baseline
-	target := *url
-	if target == "" {
+	target, pid := *url, 0
+	switch {
+	case target == "" && !*inProcess:
+		dir, err := os.MkdirTemp("", "mamori-bench-")
+		if err != nil {
+			return fmt.Errorf("bench data directory: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		*key = "bench-key"
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--api-key", *key, "--log-level", "warn"}, shared...)
+		if *active > 0 {
+			args = append(args, "--active-accounts", strconv.Itoa(*active))
+		}
+		srv, err := startBenchServer(ctx, "mamori serve", self, args, stderr)
+		if err != nil {
+			return fmt.Errorf("bench server: %w", err)
+		}
+		defer stopBenchServer(srv, stderr)
+		target, pid = srv.url, srv.pid()
+		fmt.Fprintf(stdout, "mamori on %s, process %d, store in %s (durable: a write and a sync per group commit)\n", target, pid, dir)
+	case target == "":
 		dir, err := os.MkdirTemp("", "mamori-bench-")
 		if err != nil {
 			return fmt.Errorf("bench data directory: %w", err)
@@ -163,33 +218,42 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return fmt.Errorf("bench server: %w", err)
 		}
 		defer func() { cancel(); <-done }()
-		fmt.Fprintf(stdout, "mamori on %s, store in %s (durable: a write and a sync per group commit)\n", target, dir)
+		fmt.Fprintf(stdout, "mamori on %s, in the bench's process, store in %s (durable: a write and a sync per group commit)\n", target, dir)
 	}
 	// A random part in every id keeps a second bench against the same
 	// --url server from replaying ids it has already recorded.
 	nonce := rand.Uint32() & 0xfffff
 
 	mam := newTarget(target, *key, max(*clients, *pacedClients))
+	mam.pid = pid
 	defer mam.close()
 	mamLoad := newClosedLoad(mam, w, closedSpec{clients: *clients, max: *maxRequests, run: ids{'m', nonce}})
 	// The durable floor (serveDurableFloor) goes with the bare handler.
 	var bareLoad, durableLoad *closedLoad
 	if *baseline {
-		var stop func()
-		bare, stop, err = serveBare(nil, max(*clients, *pacedClients))
-		if err != nil {
-			return err
+		conns := max(*clients, *pacedClients)
+		if *inProcess {
+			var stop func()
+			bare, stop, err = serveBare(nil, conns)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			durable, stop, err = serveDurableFloor(conns, ahead, *commitEvery)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		} else {
+			var stop func()
+			bare, durable, stop, err = startBaselines(ctx, self, append([]string{"--duration", duration.String(), "--paced-duration", pacedDuration.String()}, shared...), conns, stderr)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			fmt.Fprintf(stdout, "the bare handler on %s, process %d; the durable floor on %s, process %d\n", bare.url, bare.pid, durable.url, durable.pid)
 		}
-		defer stop()
 		bareLoad = newClosedLoad(bare, w, closedSpec{clients: *clients, max: *maxRequests, run: ids{'b', nonce}})
-		// Zeros for 50 MB a second of its loops, more than it writes on
-		// this machine, up to 512 MiB.
-		ahead := min(512<<20, int64((*duration+*pacedDuration).Seconds()*50e6))
-		durable, stop, err = serveDurableFloor(max(*clients, *pacedClients), ahead, *commitEvery)
-		if err != nil {
-			return err
-		}
-		defer stop()
 		durableLoad = newClosedLoad(durable, w, closedSpec{clients: *clients, max: *maxRequests, run: ids{'f', nonce}})
 	}
 	// The two closed loops alternate in rounds, so that a change in the
@@ -263,12 +327,12 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if *url == "" && res.took > 0 && pres.took > 0 && res.cpu > 0 {
 			cores, maxCores := pres.cpu.Seconds()/pres.took.Seconds(), res.cpu.Seconds()/res.took.Seconds()
 			cpuOfMax = cores / maxCores
-			fmt.Fprintf(stdout, "  the process (mamori and its clients) used %.2f cores at this rate: %.2f of the %.2f it used at the maximum rate\n", cores, cpuOfMax, maxCores)
+			fmt.Fprintf(stdout, "  mamori and its clients used %.2f cores at this rate: %.2f of the %.2f they used at the maximum rate\n", cores, cpuOfMax, maxCores)
 		}
 		// The same open loop at the bare handler is the floor under
 		// mamori's p99: what the machine, the clients and net/http take at
 		// this rate before any decision or disk.
-		var floor, durableFloor time.Duration
+		var floor, durableFloor, bareOwn time.Duration
 		if bare != nil {
 			bres, err := runPaced(ctx, bare, w, pacedSpec{clients: *pacedClients, rate: rate, duration: *pacedDuration, max: *maxRequests, run: ids{'q', nonce}})
 			if err != nil {
@@ -282,11 +346,20 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 			dres.print(stdout, "durable paced", fmt.Sprintf("%d clients, open loop at %.0f req/s, latency from the scheduled send; the durable floor", *pacedClients, rate))
 			durableFloor = dres.pct(0.99)
+			// The bare handler at the same fraction of its own maximum
+			// rate: whether the target is within this machine's reach at
+			// all, for any server measured this way.
+			ores, err := runPaced(ctx, bare, w, pacedSpec{clients: *pacedClients, rate: *paced * base.rps, duration: *pacedDuration, max: *maxRequests, run: ids{'o', nonce}})
+			if err != nil {
+				return err
+			}
+			ores.print(stdout, "bare own paced", fmt.Sprintf("%d clients, open loop at %.0f req/s, %.2f of the bare handler's own maximum rate", *pacedClients, *paced*base.rps, *paced))
+			bareOwn = ores.pct(0.99)
 		}
 		p99 := pres.pct(0.99)
-		fmt.Fprintf(stdout, "PACED fraction=%.2f target_rps=%.0f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f errors=%d bare_p99_ms=%.3f durable_p99_ms=%.3f p99_target_ms=%g met=%t server_p99_le_ms=%g commit_p99_le_ms=%g cpu_of_max=%.2f\n",
+		fmt.Fprintf(stdout, "PACED fraction=%.2f target_rps=%.0f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f errors=%d bare_p99_ms=%.3f durable_p99_ms=%.3f p99_target_ms=%g met=%t server_p99_le_ms=%g commit_p99_le_ms=%g cpu_of_max=%.2f bare_own_p99_ms=%.3f\n",
 			*paced, rate, pres.rps, ms(pres.pct(0.5)), ms(pres.pct(0.9)), ms(p99), ms(pres.pct(0.999)), pres.errors,
-			ms(floor), ms(durableFloor), ms(*p99Target), pres.errors == 0 && p99 <= *p99Target, serverP99*1000, commitP99*1000, cpuOfMax)
+			ms(floor), ms(durableFloor), ms(*p99Target), pres.errors == 0 && p99 <= *p99Target, serverP99*1000, commitP99*1000, cpuOfMax, ms(bareOwn))
 	}
 
 	ratio := 0.0
@@ -329,8 +402,10 @@ func cpuProfiled(path string, load func() error) error {
 	return err
 }
 
-func checkBenchFlags(path string, batch, clients, pacedClients, maxRequests, rounds int, paced float64, commitEvery time.Duration) error {
+func checkBenchFlags(path string, batch, clients, pacedClients, maxRequests, rounds int, paced float64, commitEvery time.Duration, serveKind string) error {
 	switch {
+	case serveKind != "" && serveKind != "bare" && serveKind != "durable":
+		return fmt.Errorf("--serve-baseline %s: want bare or durable", serveKind)
 	case path != "/v1/risk" && path != "/v1/events":
 		return fmt.Errorf("--path %s: want /v1/risk or /v1/events", path)
 	case batch < 1 || batch > 1000:
@@ -624,6 +699,23 @@ type target struct {
 	url, key  string
 	client    *http.Client
 	transport *http.Transport
+	// pid is the target's process when the bench started it in one of
+	// its own, else 0 (in the bench's process, or --url).
+	pid int
+}
+
+// cpu is the CPU time used so far by the bench's process (its clients,
+// and any server in it) and by the target's own process if it has one:
+// a load's cost is what it took of the machine on both sides.
+func (t *target) cpu() time.Duration {
+	c := cputime.Process()
+	if t.pid != 0 {
+		// A server whose /proc cannot be read counts as nothing: the
+		// per-request figures then undercount, as with --url.
+		own, _ := cputime.Of(t.pid)
+		c += own
+	}
+	return c
 }
 
 func newTarget(url, key string, conns int) *target {
@@ -661,9 +753,9 @@ type loadResult struct {
 	requests, events, errors int
 	firstErr                 error
 	took                     time.Duration
-	// cpu is the process's CPU time (user and system, server and clients
-	// alike) during the load: per request, it is steadier than req/s
-	// when other work shares the machine.
+	// cpu is the CPU time (user and system) of the clients and the
+	// server alike during the load (target.cpu): per request, it is
+	// steadier than req/s when other work shares the machine.
 	cpu       time.Duration
 	rps, eps  float64
 	latencies []time.Duration // sorted
@@ -791,7 +883,7 @@ func newClosedLoad(t *target, w *workload, spec closedSpec) *closedLoad {
 func (c *closedLoad) round(ctx context.Context, d time.Duration) error {
 	// The round's time starts before its deadline is set, so that it
 	// never counts less than d.
-	cpuStart := cputime.Process()
+	cpuStart := c.t.cpu()
 	start := time.Now()
 	lctx, cancel := context.WithDeadline(ctx, start.Add(d))
 	defer cancel()
@@ -819,7 +911,7 @@ func (c *closedLoad) round(ctx context.Context, d time.Duration) error {
 	}
 	err := settle(ctx, &wg, fail, "closed loop")
 	c.took += time.Since(start)
-	c.cpu += cputime.Process() - cpuStart
+	c.cpu += c.t.cpu() - cpuStart
 	return err
 }
 
@@ -848,7 +940,7 @@ func runPaced(ctx context.Context, t *target, w *workload, spec pacedSpec) (load
 		fail = make(chan error, len(lanes))
 	)
 	// Every client is waiting for its first slot before the first is due.
-	cpuStart := cputime.Process()
+	cpuStart := t.cpu()
 	start := time.Now().Add(20 * time.Millisecond)
 	for i, idx := range lanes {
 		wg.Go(func() {
@@ -878,17 +970,17 @@ func runPaced(ctx context.Context, t *target, w *workload, spec pacedSpec) (load
 			}
 		})
 	}
-	return finish(ctx, &wg, fail, results, start, cpuStart, "paced loop")
+	return finish(ctx, &wg, fail, t, results, start, cpuStart, "paced loop")
 }
 
 // finish waits for a loop's clients and gathers what they measured.
-func finish(ctx context.Context, wg *sync.WaitGroup, fail chan error, results []laneResult, start time.Time, cpuStart time.Duration, loop string) (loadResult, error) {
+func finish(ctx context.Context, wg *sync.WaitGroup, fail chan error, t *target, results []laneResult, start time.Time, cpuStart time.Duration, loop string) (loadResult, error) {
 	err := settle(ctx, wg, fail, loop)
 	took := time.Since(start)
 	if err != nil {
 		return loadResult{}, err
 	}
-	return merge(results, took, cputime.Process()-cpuStart), nil
+	return merge(results, took, t.cpu()-cpuStart), nil
 }
 
 // settle waits for a load's clients and returns the first error one of

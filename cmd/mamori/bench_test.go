@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -25,24 +28,66 @@ import (
 
 func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
 	benchLine := regexp.MustCompile(`^BENCH rps=[0-9]+ p99_ms=[0-9]+\.[0-9]{3} baseline_rps=[0-9]+ ratio=[0-9]+\.[0-9]{3}$`)
-	pacedLine := regexp.MustCompile(`^PACED fraction=0\.70 target_rps=[0-9]+ rps=[0-9]+ p50_ms=[0-9.]+ p90_ms=[0-9.]+ p99_ms=[0-9.]+ p99\.9_ms=[0-9.]+ errors=0 bare_p99_ms=[0-9.]+ durable_p99_ms=[0-9.]+ p99_target_ms=5 met=(true|false) server_p99_le_ms=[0-9.]+ commit_p99_le_ms=[0-9.]+ cpu_of_max=[0-9]+\.[0-9]{2}$`)
+	pacedLine := regexp.MustCompile(`^PACED fraction=0\.70 target_rps=[0-9]+ rps=[0-9]+ p50_ms=[0-9.]+ p90_ms=[0-9.]+ p99_ms=[0-9.]+ p99\.9_ms=[0-9.]+ errors=0 bare_p99_ms=[0-9.]+ durable_p99_ms=[0-9.]+ p99_target_ms=5 met=(true|false) server_p99_le_ms=[0-9.]+ commit_p99_le_ms=[0-9.]+ cpu_of_max=[0-9]+\.[0-9]{2} bare_own_p99_ms=[0-9.]+$`)
 	// The paced loop's latency split in two, then the server's own view
 	// of it, which counts exactly its requests.
-	inside := regexp.MustCompile(`(?m)^mamori paced +[0-9]+ req/s .*\(([0-9]+) requests in .*\n  of that, sent late .*: p50 [0-9.]+ ms  p99 [0-9.]+ ms; from send to answer: p50 [0-9.]+ ms  p90 [0-9.]+ ms  p99 [0-9.]+ ms\n  inside mamori: ([0-9]+) requests, .*; ([0-9]+) group commits .*; [0-9]+ garbage collections\n  the process \(mamori and its clients\) used [0-9.]+ cores at this rate: [0-9.]+ of the [0-9.]+ it used at the maximum rate$`)
+	inside := regexp.MustCompile(`(?m)^mamori paced +[0-9]+ req/s .*\(([0-9]+) requests in .*\n  of that, sent late .*: p50 [0-9.]+ ms  p99 [0-9.]+ ms; from send to answer: p50 [0-9.]+ ms  p90 [0-9.]+ ms  p99 [0-9.]+ ms\n  inside mamori: ([0-9]+) requests, .*; ([0-9]+) group commits .*; [0-9]+ garbage collections\n  mamori and its clients used [0-9.]+ cores at this rate: [0-9.]+ of the [0-9.]+ they used at the maximum rate$`)
+	// Each server in a process of its own, the default, is this program
+	// run again: the built binary runs the bench then, as it does for a
+	// user, where the test's own binary cannot.
+	servers := regexp.MustCompile(`(?m)^mamori on (http://127\.0\.0\.1:[0-9]+), process ([0-9]+), store in (\S+) .*\nthe bare handler on http://127\.0\.0\.1:[0-9]+, process ([0-9]+); the durable floor on http://127\.0\.0\.1:[0-9]+, process ([0-9]+)$`)
 	tests := []struct {
-		name string
-		args []string
+		name      string
+		args      []string
+		inProcess bool
 	}{
-		{"risk", []string{"--path", "/v1/risk"}},
-		{"events in batches", []string{"--path", "/v1/events", "--batch", "7"}},
+		{"risk", []string{"--path", "/v1/risk"}, false},
+		{"risk, in process", []string{"--path", "/v1/risk", "--in-process"}, true},
+		{"events in batches", []string{"--path", "/v1/events", "--batch", "7"}, false},
+		{"events in batches, in process", []string{"--path", "/v1/events", "--batch", "7", "--in-process"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"bench", "--duration", "300ms", "--clients", "3", "--paced-clients", "5",
 				"--world-accounts", "25", "--seed", "2"}, tt.args...)
 			var stdout bytes.Buffer
-			if err := run(context.Background(), args, &stdout, io.Discard); err != nil {
-				t.Fatalf("bench: %v\n%s", err, stdout.String())
+			if tt.inProcess {
+				if err := run(context.Background(), args, &stdout, io.Discard); err != nil {
+					t.Fatalf("bench: %v\n%s", err, stdout.String())
+				}
+				if !strings.Contains(stdout.String(), ", in the bench's process, store in ") {
+					t.Errorf("mamori did not say it ran in the bench's process:\n%s", stdout.String())
+				}
+			} else {
+				cmd := exec.Command(mamoriBin, args...)
+				var stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				if err := cmd.Run(); err != nil {
+					t.Fatalf("bench: %v\n%s%s", err, stdout.String(), stderr.String())
+				}
+				m := servers.FindStringSubmatch(stdout.String())
+				if m == nil {
+					t.Fatalf("want mamori's, the bare handler's and the durable floor's processes named:\n%s", stdout.String())
+				}
+				// Each server ran apart from the bench, and none outlives
+				// it, nor mamori's store.
+				for _, pid := range []string{m[2], m[4], m[5]} {
+					if pid == strconv.Itoa(cmd.Process.Pid) {
+						t.Errorf("a server ran in the bench's process %s", pid)
+					}
+					if _, err := os.Stat("/proc/" + pid); err == nil {
+						t.Errorf("server process %s outlived the bench", pid)
+					}
+				}
+				if m[2] == m[4] || m[4] == m[5] || m[2] == m[5] {
+					t.Errorf("servers shared a process: %v", m[2:])
+				}
+				if _, err := os.Stat(m[3]); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("mamori's store %s left behind: %v", m[3], err)
+				}
+				if strings.Contains(stderr.String(), "mamori bench:") {
+					t.Errorf("a server did not stop cleanly:\n%s", stderr.String())
+				}
 			}
 			lines := strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n")
 			if len(lines) < 2 || !benchLine.MatchString(lines[len(lines)-1]) || !pacedLine.MatchString(lines[len(lines)-2]) {
@@ -57,7 +102,7 @@ func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
 			if !strings.Contains(stdout.String(), "closed loop, 4 rounds alternating with the bare handler") {
 				t.Errorf("the closed loops did not say they alternate:\n%s", stdout.String())
 			}
-			for _, name := range []string{"mamori", "bare handler", "durable floor", "mamori paced", "bare paced", "durable paced"} {
+			for _, name := range []string{"mamori", "bare handler", "durable floor", "mamori paced", "bare paced", "durable paced", "bare own paced"} {
 				load := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + ` +[0-9]+ req/s`)
 				found := false
 				for _, l := range lines {
