@@ -57,9 +57,11 @@ and store, every account's events in time order) as load:
     mamori's, --commit-interval): the floor once every answer
     waits for the disk, as mamori's do. Its closed loop alternates with
     1 and 2 in the rounds; its open loop runs after 4 (durable_p99_ms);
- 6. an open loop at the bare handler paced at --paced times its own rate
-    measured in 2: whether the p99 target is within this machine's reach
-    for any server measured this way (bare_own_p99_ms).
+ 6. open loops at the bare handler and at the durable floor, each paced
+    at --paced times its own rate measured in 2 and 5: whether the p99
+    target is within this machine's reach for any server measured this
+    way (bare_own_p99_ms), and for any that waits for the disk
+    (durable_own_p99_ms).
 
 mamori (mamori serve on a fresh store), the bare handler and the durable
 floor each run in a process of their own, this program run again (the
@@ -74,13 +76,13 @@ Request bodies are marshalled before any load runs; each load sends them
 with its own id prefix, and each replay of the world within a load takes
 fresh account, session, order and event ids. The last two lines are
 
-  PACED fraction=F target_rps=N rps=N p50_ms=X p90_ms=X p99_ms=X p99.9_ms=X errors=N bare_p99_ms=X durable_p99_ms=X p99_target_ms=X met=true|false server_p99_le_ms=X commit_p99_le_ms=X cpu_of_max=F bare_own_p99_ms=X
+  PACED fraction=F target_rps=N rps=N p50_ms=X p90_ms=X p99_ms=X p99.9_ms=X errors=N bare_p99_ms=X durable_p99_ms=X p99_target_ms=X met=true|false server_p99_le_ms=X commit_p99_le_ms=X cpu_of_max=F bare_own_p99_ms=X durable_own_p99_ms=X
   BENCH rps=N p99_ms=X baseline_rps=M ratio=R
 
 where BENCH's rps and p99_ms are mamori's closed loop (the maximum rate),
 baseline_rps is the bare handler's and ratio is rps/baseline_rps;
-bare_p99_ms, durable_p99_ms and bare_own_p99_ms are 0 with
---baseline=false; server_p99_le_ms and
+bare_p99_ms, durable_p99_ms, bare_own_p99_ms and durable_own_p99_ms are
+0 with --baseline=false; server_p99_le_ms and
 commit_p99_le_ms are upper bounds of the buckets of mamori's histograms
 that hold the p99 (NaN if its metrics could not be read); cpu_of_max is
 the CPU mamori and its clients used in the open loop over what they used
@@ -177,9 +179,9 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		*seed, w.accounts, w.events, len(w.bodies), *path, time.Since(t0).Round(time.Millisecond))
 
 	var bare, durable *target // the bare handler and the durable floor, with --baseline
-	target, pid := *url, 0
+	mamURL, pid := *url, 0
 	switch {
-	case target == "" && !*inProcess:
+	case mamURL == "" && !*inProcess:
 		dir, err := os.MkdirTemp("", "mamori-bench-")
 		if err != nil {
 			return fmt.Errorf("bench data directory: %w", err)
@@ -195,9 +197,9 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return fmt.Errorf("bench server: %w", err)
 		}
 		defer stopBenchServer(srv, stderr)
-		target, pid = srv.url, srv.pid()
-		fmt.Fprintf(stdout, "mamori on %s, process %d, store in %s (durable: a write and a sync per group commit)\n", target, pid, dir)
-	case target == "":
+		mamURL, pid = srv.url, srv.pid()
+		fmt.Fprintf(stdout, "mamori on %s, process %d, store in %s (durable: a write and a sync per group commit)\n", mamURL, pid, dir)
+	case mamURL == "":
 		dir, err := os.MkdirTemp("", "mamori-bench-")
 		if err != nil {
 			return fmt.Errorf("bench data directory: %w", err)
@@ -214,19 +216,19 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}()
 		select {
 		case addr := <-ready:
-			target = "http://" + addr
+			mamURL = "http://" + addr
 		case err := <-done:
 			cancel()
 			return fmt.Errorf("bench server: %w", err)
 		}
 		defer func() { cancel(); <-done }()
-		fmt.Fprintf(stdout, "mamori on %s, in the bench's process, store in %s (durable: a write and a sync per group commit)\n", target, dir)
+		fmt.Fprintf(stdout, "mamori on %s, in the bench's process, store in %s (durable: a write and a sync per group commit)\n", mamURL, dir)
 	}
 	// A random part in every id keeps a second bench against the same
 	// --url server from replaying ids it has already recorded.
 	nonce := rand.Uint32() & 0xfffff
 
-	mam := newTarget(target, *key, max(*clients, *pacedClients))
+	mam := newTarget(mamURL, *key, max(*clients, *pacedClients))
 	mam.pid = pid
 	defer mam.close()
 	mamLoad := newClosedLoad(mam, w, closedSpec{clients: *clients, max: *maxRequests, run: ids{'m', nonce}})
@@ -284,11 +286,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	res := mamLoad.result()
 	res.print(stdout, "mamori", how)
-	var base loadResult
+	var base, dur loadResult
 	if bareLoad != nil {
 		base = bareLoad.result()
 		base.print(stdout, "bare handler", how)
-		dur := durableLoad.result()
+		dur = durableLoad.result()
 		dur.print(stdout, "durable floor", how+"; the bare handler, each body written and synced in a group commit before its answer")
 		if dur.rps > 0 && base.rps > 0 {
 			fmt.Fprintf(stdout, "  durable floor / bare handler %.3f; mamori / durable floor %.3f\n", dur.rps/base.rps, res.rps/dur.rps)
@@ -334,7 +336,7 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		// The same open loop at the bare handler is the floor under
 		// mamori's p99: what the machine, the clients and net/http take at
 		// this rate before any decision or disk.
-		var floor, durableFloor, bareOwn time.Duration
+		var floor, durableFloor, bareOwn, durableOwn time.Duration
 		if bare != nil {
 			bres, err := runPaced(ctx, bare, w, pacedSpec{clients: *pacedClients, rate: rate, duration: *pacedDuration, max: *maxRequests, run: ids{'q', nonce}})
 			if err != nil {
@@ -348,20 +350,32 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 			dres.print(stdout, "durable paced", fmt.Sprintf("%d clients, open loop at %.0f req/s, latency from the scheduled send; the durable floor", *pacedClients, rate))
 			durableFloor = dres.pct(0.99)
-			// The bare handler at the same fraction of its own maximum
-			// rate: whether the target is within this machine's reach at
-			// all, for any server measured this way.
-			ores, err := runPaced(ctx, bare, w, pacedSpec{clients: *pacedClients, rate: *paced * base.rps, duration: *pacedDuration, max: *maxRequests, run: ids{'o', nonce}})
-			if err != nil {
-				return err
+			// The bare handler and the durable floor at the same fraction
+			// of their own maximum rates: whether the target is within
+			// this machine's reach at all, for any server measured this
+			// way, and for any that waits for the disk.
+			for _, o := range []struct {
+				name string
+				to   *target
+				max  float64
+				run  byte
+				p99  *time.Duration
+			}{
+				{"bare handler", bare, base.rps, 'o', &bareOwn},
+				{"durable floor", durable, dur.rps, 'e', &durableOwn},
+			} {
+				ores, err := runPaced(ctx, o.to, w, pacedSpec{clients: *pacedClients, rate: *paced * o.max, duration: *pacedDuration, max: *maxRequests, run: ids{o.run, nonce}})
+				if err != nil {
+					return err
+				}
+				ores.print(stdout, strings.Fields(o.name)[0]+" own paced", fmt.Sprintf("%d clients, open loop at %.0f req/s, %.2f of the %s's own maximum rate", *pacedClients, *paced*o.max, *paced, o.name))
+				*o.p99 = ores.pct(0.99)
 			}
-			ores.print(stdout, "bare own paced", fmt.Sprintf("%d clients, open loop at %.0f req/s, %.2f of the bare handler's own maximum rate", *pacedClients, *paced*base.rps, *paced))
-			bareOwn = ores.pct(0.99)
 		}
 		p99 := pres.pct(0.99)
-		fmt.Fprintf(stdout, "PACED fraction=%.2f target_rps=%.0f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f errors=%d bare_p99_ms=%.3f durable_p99_ms=%.3f p99_target_ms=%g met=%t server_p99_le_ms=%g commit_p99_le_ms=%g cpu_of_max=%.2f bare_own_p99_ms=%.3f\n",
+		fmt.Fprintf(stdout, "PACED fraction=%.2f target_rps=%.0f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p99.9_ms=%.3f errors=%d bare_p99_ms=%.3f durable_p99_ms=%.3f p99_target_ms=%g met=%t server_p99_le_ms=%g commit_p99_le_ms=%g cpu_of_max=%.2f bare_own_p99_ms=%.3f durable_own_p99_ms=%.3f\n",
 			*paced, rate, pres.rps, ms(pres.pct(0.5)), ms(pres.pct(0.9)), ms(p99), ms(pres.pct(0.999)), pres.errors,
-			ms(floor), ms(durableFloor), ms(*p99Target), pres.errors == 0 && p99 <= *p99Target, serverP99*1000, commitP99*1000, cpuOfMax, ms(bareOwn))
+			ms(floor), ms(durableFloor), ms(*p99Target), pres.errors == 0 && p99 <= *p99Target, serverP99*1000, commitP99*1000, cpuOfMax, ms(bareOwn), ms(durableOwn))
 	}
 
 	ratio := 0.0
