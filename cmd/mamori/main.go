@@ -20,7 +20,7 @@ const usage = `mamori: real-time account-takeover and fraud decisions
 usage:
   mamori serve   [--addr 127.0.0.1:8080] [--data ./mamori-data] [--api-key KEY | --insecure-dev]
   mamori demo    replay the seed story against mamori on a temporary store
-  mamori bench   [--clients 32] [--duration 10s] [--path /v1/risk] [--world-accounts 3000] [--seed 1] [--paced 0.7] [--url URL]   (--help: what it prints)
+  mamori bench   [--clients 128] [--duration 10s] [--path /v1/risk] [--world-accounts 3000] [--seed 1] [--paced 0.7] [--url URL] [--in-process]   (--help: what it prints)
   mamori simulate [--seed N] [--accounts 3000] [--history-days 60] [--days 30] [--url URL --api-key K] [--out events.jsonl]
   mamori eval    [--seeds 1,2,3] [--accounts 3000] [--history-days 60] [--days 30] [--url URL --api-key K] [--json] [--plot scores.svg]
   mamori user add NAME [--data ./mamori-data] [--password-stdin]   an analyst of the console at /console/ (password on stdin)
