@@ -180,49 +180,46 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 	var bare, durable *target // the bare handler and the durable floor, with --baseline
 	mamURL, pid := *url, 0
-	switch {
-	case mamURL == "" && !*inProcess:
+	if mamURL == "" {
 		dir, err := os.MkdirTemp("", "mamori-bench-")
 		if err != nil {
 			return fmt.Errorf("bench data directory: %w", err)
 		}
+		// Deferred first, so that it runs after the server has stopped.
 		defer os.RemoveAll(dir)
 		*key = "bench-key"
-		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--api-key", *key, "--log-level", "warn"}, shared...)
-		if *active > 0 {
-			args = append(args, "--active-accounts", strconv.Itoa(*active))
+		where := "in the bench's process"
+		if *inProcess {
+			sctx, cancel := context.WithCancel(ctx)
+			ready := make(chan string, 1)
+			done := make(chan error, 1)
+			go func() {
+				done <- runServer(sctx, serverConfig{Addr: "127.0.0.1:0", Data: dir, APIKey: *key, ActiveAccounts: *active, CommitInterval: *commitEvery,
+					Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))},
+					func(addr string) { ready <- addr })
+			}()
+			select {
+			case addr := <-ready:
+				mamURL = "http://" + addr
+			case err := <-done:
+				cancel()
+				return fmt.Errorf("bench server: %w", err)
+			}
+			defer func() { cancel(); <-done }()
+		} else {
+			args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--api-key", *key, "--log-level", "warn"}, shared...)
+			if *active > 0 {
+				args = append(args, "--active-accounts", strconv.Itoa(*active))
+			}
+			srv, err := startBenchServer(ctx, "mamori serve", self, args, stderr)
+			if err != nil {
+				return fmt.Errorf("bench server: %w", err)
+			}
+			defer stopBenchServer(srv, stderr)
+			mamURL, pid = srv.url, srv.pid()
+			where = fmt.Sprintf("process %d", pid)
 		}
-		srv, err := startBenchServer(ctx, "mamori serve", self, args, stderr)
-		if err != nil {
-			return fmt.Errorf("bench server: %w", err)
-		}
-		defer stopBenchServer(srv, stderr)
-		mamURL, pid = srv.url, srv.pid()
-		fmt.Fprintf(stdout, "mamori on %s, process %d, store in %s (durable: a write and a sync per group commit)\n", mamURL, pid, dir)
-	case mamURL == "":
-		dir, err := os.MkdirTemp("", "mamori-bench-")
-		if err != nil {
-			return fmt.Errorf("bench data directory: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		sctx, cancel := context.WithCancel(ctx)
-		ready := make(chan string, 1)
-		done := make(chan error, 1)
-		*key = "bench-key"
-		go func() {
-			done <- runServer(sctx, serverConfig{Addr: "127.0.0.1:0", Data: dir, APIKey: *key, ActiveAccounts: *active, CommitInterval: *commitEvery,
-				Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))},
-				func(addr string) { ready <- addr })
-		}()
-		select {
-		case addr := <-ready:
-			mamURL = "http://" + addr
-		case err := <-done:
-			cancel()
-			return fmt.Errorf("bench server: %w", err)
-		}
-		defer func() { cancel(); <-done }()
-		fmt.Fprintf(stdout, "mamori on %s, in the bench's process, store in %s (durable: a write and a sync per group commit)\n", mamURL, dir)
+		fmt.Fprintf(stdout, "mamori on %s, %s, store in %s (durable: a write and a sync per group commit)\n", mamURL, where, dir)
 	}
 	// A random part in every id keeps a second bench against the same
 	// --url server from replaying ids it has already recorded.

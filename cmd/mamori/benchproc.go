@@ -13,11 +13,6 @@ import (
 	"time"
 )
 
-// listeningPrefix starts the line a server the bench starts prints on
-// its stdout once it serves, followed by its URL: mamori serve's, and
-// the baselines' under --serve-baseline.
-const listeningPrefix = "mamori listening on "
-
 // benchServer is a server the bench runs in a process of its own, as a
 // server runs in production: its collections see only its own heap and
 // its own allocations, not the world's request bodies and the clients'

@@ -48,6 +48,11 @@ type serverConfig struct {
 	CommitInterval time.Duration
 }
 
+// listeningPrefix starts the line a server prints on its stdout once it
+// serves, followed by its URL: mamori serve's, and the bench's baselines'
+// (--serve-baseline), which the bench waits for (startBenchServer).
+const listeningPrefix = "mamori listening on "
+
 // defaultCommitInterval spaces the group commits of mamori serve: see
 // datasync.Pacer, and BENCHMARKS.md for how it was chosen.
 const defaultCommitInterval = 500 * time.Microsecond
@@ -108,7 +113,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		go limit.watch(ctx, cfg.Logger, 10*time.Second)
 	}
 	return runServer(ctx, cfg, func(addr string) {
-		fmt.Fprintf(stdout, "mamori listening on http://%s (data in %s)\n", addr, cfg.Data)
+		fmt.Fprintf(stdout, "%shttp://%s (data in %s)\n", listeningPrefix, addr, cfg.Data)
 	})
 }
 
