@@ -63,6 +63,20 @@ and store, every account's events in time order) as load:
     way (bare_own_p99_ms), and for any that waits for the disk
     (durable_own_p99_ms).
 
+With --ladder (fractions such as 0.1,0.2,0.3,0.4,0.5,0.6,0.7), before 3,
+mamori, the durable floor and the bare handler are each paced at every
+fraction of its own maximum rate, alternating at each fraction, for
+--ladder-duration each: a table of their p99s, and the line
+
+  LADDER p99_target_ms=X mamori_fraction=F mamori_rps=N durable_fraction=F durable_rps=N bare_fraction=F bare_rps=N rps_of_durable=R
+
+where a server's fraction and rps are those of the highest fraction up
+to which its p99 stayed within --p99-target at every fraction, from the
+lowest (0 if at none), and rps_of_durable is mamori's rps over the
+durable floor's: the rate the target leaves mamori against the rate it
+leaves a server that only waits for the disk (left out if the durable
+floor's is 0; with --baseline=false the line is mamori's alone).
+
 mamori (mamori serve on a fresh store), the bare handler and the durable
 floor each run in a process of their own, this program run again (the
 baselines with --serve-baseline), as a server runs in production: a
@@ -116,6 +130,8 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	pacedClients := fs.Int("paced-clients", 128, "connections of the open loop; each sends its own accounts' events in order")
 	pacedDuration := fs.Duration("paced-duration", 0, "how long the open loop runs (default: --duration)")
 	p99Target := fs.Duration("p99-target", 5*time.Millisecond, "the open loop's p99 target")
+	ladderFlag := fs.String("ladder", "", "fractions such as 0.1,0.2,0.3: also pace mamori, the durable floor and the bare handler at each fraction of its own maximum rate, alternating, and print where each one's p99 stays within --p99-target (the LADDER line)")
+	ladderDuration := fs.Duration("ladder-duration", 4*time.Second, "how long each server runs at each fraction of --ladder")
 	commitEvery := fs.Duration("commit-interval", defaultCommitInterval, "as mamori serve --commit-interval, for the started server and the durable floor: "+commitIntervalUsage)
 	active := fs.Int("active-accounts", 0, "accounts the started server keeps decoded (0: its default); 1 packs every account between its events, the worst case of packing")
 	var limit memoryLimit
@@ -143,10 +159,19 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *pacedDuration <= 0 {
 		*pacedDuration = *duration
 	}
+	ladder, err := parseLadder(*ladderFlag)
+	if err == nil && len(ladder) > 0 && *ladderDuration <= 0 {
+		err = fmt.Errorf("--ladder-duration %s: must be positive", *ladderDuration)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori bench: %v\n", err)
+		return exitCode(2)
+	}
 	defer limit.apply()()
 	// The durable floor's zeros: 50 MB a second of its loops, more than
 	// it writes on this machine, up to 512 MiB.
-	ahead := min(512<<20, int64((*duration+*pacedDuration).Seconds()*50e6))
+	loops := *duration + *pacedDuration + time.Duration(len(ladder))*(*ladderDuration)
+	ahead := min(512<<20, int64(loops.Seconds()*50e6))
 	if *serveKind != "" {
 		return serveBaseline(ctx, *serveKind, ahead, *commitEvery, stdout)
 	}
@@ -247,7 +272,12 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			defer stop()
 		} else {
 			var stop func()
-			bare, durable, stop, err = startBaselines(ctx, self, append([]string{"--duration", duration.String(), "--paced-duration", pacedDuration.String()}, shared...), conns, stderr)
+			// The same flags give the baselines' processes the same zeros.
+			sizing := []string{"--duration", duration.String(), "--paced-duration", pacedDuration.String()}
+			if len(ladder) > 0 {
+				sizing = append(sizing, "--ladder", *ladderFlag, "--ladder-duration", ladderDuration.String())
+			}
+			bare, durable, stop, err = startBaselines(ctx, self, append(sizing, shared...), conns, stderr)
 			if err != nil {
 				return err
 			}
@@ -291,6 +321,17 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		dur.print(stdout, "durable floor", how+"; the bare handler, each body written and synced in a group commit before its answer")
 		if dur.rps > 0 && base.rps > 0 {
 			fmt.Fprintf(stdout, "  durable floor / bare handler %.3f; mamori / durable floor %.3f\n", dur.rps/base.rps, res.rps/dur.rps)
+		}
+	}
+
+	if len(ladder) > 0 {
+		servers := []ladderServer{{"mamori", mam, res.rps, ladderMamori}}
+		if bare != nil {
+			servers = append(servers, ladderServer{"durable floor", durable, dur.rps, ladderDurable}, ladderServer{"bare handler", bare, base.rps, ladderBare})
+		}
+		if err := runLadder(ctx, w, servers, ladderSpec{fractions: ladder, clients: *pacedClients, duration: *ladderDuration,
+			max: *maxRequests, nonce: nonce, target: *p99Target}, stdout); err != nil {
+			return err
 		}
 	}
 
