@@ -692,8 +692,9 @@ func TestOrdersAreFoundByTheirID(t *testing.T) {
 
 // TestCommitIntervalSpacesSharedCommits appends from many writers with
 // commits spaced 80ms apart: every commit that follows one of several
-// records starts at least that long after it (give or take the time to
-// gather a batch), and every record is acknowledged and read back.
+// records starts about that long after it (less the time to gather a
+// batch and to report the commit), and every record is acknowledged and
+// read back.
 func TestCommitIntervalSpacesSharedCommits(t *testing.T) {
 	const every = 80 * time.Millisecond
 	type commit struct {
@@ -704,8 +705,9 @@ func TestCommitIntervalSpacesSharedCommits(t *testing.T) {
 	var commits []commit
 	ctx := context.Background()
 	l, err := Open(ctx, t.TempDir(), Options{CommitInterval: every, OnCommit: func(n int, took time.Duration) {
+		start := time.Now().Add(-took)
 		mu.Lock()
-		commits = append(commits, commit{n, time.Now().Add(-took)})
+		commits = append(commits, commit{n, start})
 		mu.Unlock()
 	}})
 	if err != nil {
@@ -735,7 +737,12 @@ func TestCommitIntervalSpacesSharedCommits(t *testing.T) {
 			continue
 		}
 		spaced++
-		if gap := commits[i].start.Sub(commits[i-1].start); gap < every-time.Millisecond {
+		// A start is read back from the commit's duration, after its
+		// acknowledgements, and the pacer counts from before a batch is
+		// gathered: on busy cores either may shift a start by
+		// milliseconds. Unspaced, the next commit would start within a
+		// sync's time, far below the tolerance.
+		if gap := commits[i].start.Sub(commits[i-1].start); gap < every-every/8 {
 			t.Errorf("commit %d (%d records) started %s after one of %d records, want at least %s", i, commits[i].records, gap, commits[i-1].records, every)
 		}
 	}
