@@ -31,7 +31,7 @@ func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
 	pacedLine := regexp.MustCompile(`^PACED fraction=0\.70 target_rps=[0-9]+ rps=[0-9]+ p50_ms=[0-9.]+ p90_ms=[0-9.]+ p99_ms=[0-9.]+ p99\.9_ms=[0-9.]+ errors=0 bare_p99_ms=[0-9.]+ durable_p99_ms=[0-9.]+ p99_target_ms=5 met=(true|false) server_p99_le_ms=[0-9.]+ commit_p99_le_ms=[0-9.]+ cpu_of_max=[0-9]+\.[0-9]{2} bare_own_p99_ms=[0-9.]+ durable_own_p99_ms=[0-9.]+$`)
 	// The paced loop's latency split in two, then the server's own view
 	// of it, which counts exactly its requests.
-	inside := regexp.MustCompile(`(?m)^mamori paced +[0-9]+ req/s .*\(([0-9]+) requests in .*\n  of that, sent late .*: p50 [0-9.]+ ms  p99 [0-9.]+ ms; from send to answer: p50 [0-9.]+ ms  p90 [0-9.]+ ms  p99 [0-9.]+ ms\n  inside mamori: ([0-9]+) requests, .*; ([0-9]+) group commits .*; [0-9]+ garbage collections\n  mamori and its clients used [0-9.]+ cores at this rate: [0-9.]+ of the [0-9.]+ they used at the maximum rate$`)
+	inside := regexp.MustCompile(`(?m)^mamori paced +[0-9]+ req/s .*\(([0-9]+) requests in .*\n  of that, sent late .*: p50 [0-9.]+ ms  p99 [0-9.]+ ms; from send to answer: p50 [0-9.]+ ms  p90 [0-9.]+ ms  p99 [0-9.]+ ms\n  inside mamori: ([0-9]+) requests, .*; ([0-9]+) group commits .*; [0-9]+ garbage collections; goroutines runnable before they ran: p99 [^,]+, [0-9.]+% over 0\.918 ms\n  mamori and its clients used [0-9.]+ cores at this rate: [0-9.]+ of the [0-9.]+ they used at the maximum rate$`)
 	// Each server in a process of its own, the default, is this program
 	// run again: the built binary runs the bench then, as it does for a
 	// user, where the test's own binary cannot.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 
 	dto "github.com/prometheus/client_model/go"
@@ -25,6 +26,10 @@ const (
 	// count is how many collections ran, each of which slows answers
 	// while it marks.
 	gcSummary = "go_gc_duration_seconds"
+	// The Go collector's histogram of how long goroutines were runnable
+	// before they ran: the wait for a free P, which grows as the cores
+	// fill.
+	schedHistogram = "go_sched_latencies_seconds"
 )
 
 // histogram is a Prometheus histogram as scraped: its buckets' upper
@@ -38,7 +43,8 @@ type histogram struct {
 type serverView struct {
 	requests histogram // /v1/risk or /v1/events, over every decision
 	commits  histogram
-	gcs      uint64 // garbage collections so far
+	sched    histogram // goroutines' waits from runnable to running
+	gcs      uint64    // garbage collections so far
 }
 
 // scrapeServer reads mamori's /metrics. route is the label the HTTP
@@ -75,6 +81,9 @@ func parseServerView(r io.Reader, route string) (serverView, error) {
 	}
 	if f := families[commitHistogram]; f != nil {
 		v.commits = sumHistograms(f, func(*dto.Metric) bool { return true })
+	}
+	if f := families[schedHistogram]; f != nil {
+		v.sched = sumHistograms(f, func(*dto.Metric) bool { return true })
 	}
 	if f := families[gcSummary]; f != nil {
 		for _, m := range f.GetMetric() {
@@ -168,11 +177,35 @@ func atMost(seconds float64) string {
 	return "≤ " + strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.3f", seconds*1000), "0"), ".") + " ms"
 }
 
+// over returns the share of h's samples above the first of its bucket
+// bounds at or past least, and that bound (NaN and 0 if h is empty or
+// has none).
+func (h histogram) over(least float64) (share, bound float64) {
+	i := slices.IndexFunc(h.bounds, func(b float64) bool { return b >= least })
+	if i < 0 || h.total() == 0 {
+		return math.NaN(), 0
+	}
+	return float64(h.total()-h.counts[i]) / float64(h.total()), h.bounds[i]
+}
+
+// schedLeast is where the scheduler's waits are counted from: a wait of
+// a millisecond is a fifth of the 5 ms target spent on one hand-off of a
+// request between goroutines. The runtime's bucket bound nearest it is
+// 0.9175 ms.
+const schedLeast = 0.0009
+
 // describe says what the server saw between two scrapes.
 func describe(before, after serverView) string {
 	req, com := after.requests.since(before.requests), after.commits.since(before.commits)
-	return fmt.Sprintf("inside mamori: %d requests, p50 %s, p99 %s, p99.9 %s; %d group commits (write and sync), p50 %s, p99 %s, p99.9 %s (upper bounds of the server's histogram buckets); %d garbage collections",
+	d := fmt.Sprintf("inside mamori: %d requests, p50 %s, p99 %s, p99.9 %s; %d group commits (write and sync), p50 %s, p99 %s, p99.9 %s (upper bounds of the server's histogram buckets); %d garbage collections",
 		req.total(), atMost(req.quantile(0.5)), atMost(req.quantile(0.99)), atMost(req.quantile(0.999)),
 		com.total(), atMost(com.quantile(0.5)), atMost(com.quantile(0.99)), atMost(com.quantile(0.999)),
 		after.gcs-before.gcs)
+	if s := after.sched.since(before.sched); s.total() > 0 {
+		d += fmt.Sprintf("; goroutines runnable before they ran: p99 %s", atMost(s.quantile(0.99)))
+		if f, b := s.over(schedLeast); !math.IsNaN(f) {
+			d += fmt.Sprintf(", %.2f%% over %s", 100*f, strings.TrimPrefix(atMost(b), "≤ "))
+		}
+	}
+	return d
 }

@@ -12,7 +12,7 @@ import (
 // routes left out, and quantiles as the bound of the bucket that holds
 // them.
 func TestServerViewReadsTheLoadedRoute(t *testing.T) {
-	scrape := func(risk, events, commits [3]int, gcs int) string {
+	scrape := func(risk, events, commits, sched [3]int, gcs int) string {
 		var b strings.Builder
 		b.WriteString("# HELP mamori_http_request_duration_seconds API request latency.\n# TYPE mamori_http_request_duration_seconds histogram\n")
 		for _, r := range []struct {
@@ -30,15 +30,21 @@ func TestServerViewReadsTheLoadedRoute(t *testing.T) {
 			b.WriteString("mamori_commit_duration_seconds_bucket{le=\"" + le + "\"} " + strconv.Itoa(commits[i]) + "\n")
 		}
 		b.WriteString("mamori_commit_duration_seconds_sum 1\nmamori_commit_duration_seconds_count " + strconv.Itoa(commits[2]) + "\n")
+		// The runtime's bounds, as the Go collector writes them.
+		b.WriteString("# HELP go_sched_latencies_seconds Runnable before running.\n# TYPE go_sched_latencies_seconds histogram\n")
+		for i, le := range []string{"8.191999999999999e-05", "0.0009175039999999999", "+Inf"} {
+			b.WriteString("go_sched_latencies_seconds_bucket{le=\"" + le + "\"} " + strconv.Itoa(sched[i]) + "\n")
+		}
+		b.WriteString("go_sched_latencies_seconds_sum 1\ngo_sched_latencies_seconds_count " + strconv.Itoa(sched[2]) + "\n")
 		b.WriteString("# HELP go_gc_duration_seconds GC pauses.\n# TYPE go_gc_duration_seconds summary\n")
 		b.WriteString("go_gc_duration_seconds{quantile=\"0.5\"} 0.0001\ngo_gc_duration_seconds_sum 0.01\ngo_gc_duration_seconds_count " + strconv.Itoa(gcs) + "\n")
 		return b.String()
 	}
-	before, err := parseServerView(strings.NewReader(scrape([3]int{10, 10, 10}, [3]int{0, 0, 0}, [3]int{5, 5, 5}, 40)), "risk")
+	before, err := parseServerView(strings.NewReader(scrape([3]int{10, 10, 10}, [3]int{0, 0, 0}, [3]int{5, 5, 5}, [3]int{100, 100, 100}, 40)), "risk")
 	if err != nil {
 		t.Fatal(err)
 	}
-	after, err := parseServerView(strings.NewReader(scrape([3]int{900, 1005, 1010}, [3]int{0, 0, 500}, [3]int{50, 95, 105}, 47)), "risk")
+	after, err := parseServerView(strings.NewReader(scrape([3]int{900, 1005, 1010}, [3]int{0, 0, 500}, [3]int{50, 95, 105}, [3]int{700, 1040, 1100}, 47)), "risk")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +73,15 @@ func TestServerViewReadsTheLoadedRoute(t *testing.T) {
 	if req.total() != 1000 || com.total() != 100 || after.gcs-before.gcs != 7 {
 		t.Errorf("%d requests, %d commits and %d collections, want 1000, 100 and 7", req.total(), com.total(), after.gcs-before.gcs)
 	}
+	// 1000 waits between the scrapes, 60 of them past 0.9175 ms: the
+	// p99 is in the last bucket.
+	want := "; 7 garbage collections; goroutines runnable before they ran: p99 beyond the last bucket, 6.00% over 0.918 ms"
+	if d := describe(before, after); !strings.HasSuffix(d, want) {
+		t.Errorf("describe: %s\nwant it to end %q", d, want)
+	}
+	// A server whose scrape has no scheduler's histogram says nothing of it.
+	before.sched, after.sched = histogram{}, histogram{}
 	if d := describe(before, after); !strings.HasSuffix(d, "; 7 garbage collections") {
-		t.Errorf("describe: %s", d)
+		t.Errorf("describe without the scheduler's histogram: %s", d)
 	}
 }

@@ -131,7 +131,11 @@ func runServer(ctx context.Context, cfg serverConfig, ready func(addr string)) e
 	defer unlock()
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// The scheduler's metrics add how long goroutines were runnable
+	// before they ran (go_sched_latencies_seconds): under load, the wait
+	// for a free P that no handler's own timing shows.
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	commitSize := prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "mamori_commit_events", Help: "Events per group commit (one fsync each).",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 13),
