@@ -393,14 +393,11 @@ func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			// this machine's reach at all, for any server measured this
 			// way, and for any that waits for the disk.
 			for _, o := range []struct {
-				name string
-				to   *target
-				max  float64
-				run  byte
-				p99  *time.Duration
+				ladderServer
+				p99 *time.Duration
 			}{
-				{"bare handler", bare, base.rps, 'o', &bareOwn},
-				{"durable floor", durable, dur.rps, 'e', &durableOwn},
+				{ladderServer{"bare handler", bare, base.rps, 'o'}, &bareOwn},
+				{ladderServer{"durable floor", durable, dur.rps, 'e'}, &durableOwn},
 			} {
 				ores, err := runPaced(ctx, o.to, w, pacedSpec{clients: *pacedClients, rate: *paced * o.max, duration: *pacedDuration, max: *maxRequests, run: ids{o.run, nonce}})
 				if err != nil {

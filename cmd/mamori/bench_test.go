@@ -50,21 +50,12 @@ func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"bench", "--duration", "300ms", "--clients", "3", "--paced-clients", "5",
 				"--world-accounts", "25", "--seed", "2"}, tt.args...)
-			var stdout bytes.Buffer
+			stdout, stderr, benchPID := runBench(t, args, tt.inProcess)
 			if tt.inProcess {
-				if err := run(context.Background(), args, &stdout, io.Discard); err != nil {
-					t.Fatalf("bench: %v\n%s", err, stdout.String())
-				}
 				if !strings.Contains(stdout.String(), ", in the bench's process, store in ") {
 					t.Errorf("mamori did not say it ran in the bench's process:\n%s", stdout.String())
 				}
 			} else {
-				cmd := exec.Command(mamoriBin, args...)
-				var stderr bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &stdout, &stderr
-				if err := cmd.Run(); err != nil {
-					t.Fatalf("bench: %v\n%s%s", err, stdout.String(), stderr.String())
-				}
 				m := servers.FindStringSubmatch(stdout.String())
 				if m == nil {
 					t.Fatalf("want mamori's, the bare handler's and the durable floor's processes named:\n%s", stdout.String())
@@ -72,7 +63,7 @@ func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
 				// Each server ran apart from the bench, and none outlives
 				// it, nor mamori's store.
 				for _, pid := range []string{m[2], m[4], m[5]} {
-					if pid == strconv.Itoa(cmd.Process.Pid) {
+					if pid == strconv.Itoa(benchPID) {
 						t.Errorf("a server ran in the bench's process %s", pid)
 					}
 					if _, err := os.Stat("/proc/" + pid); err == nil {
@@ -85,9 +76,9 @@ func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
 				if _, err := os.Stat(m[3]); !errors.Is(err, fs.ErrNotExist) {
 					t.Errorf("mamori's store %s left behind: %v", m[3], err)
 				}
-				if strings.Contains(stderr.String(), "mamori bench:") {
-					t.Errorf("a server did not stop cleanly:\n%s", stderr.String())
-				}
+			}
+			if strings.Contains(stderr.String(), "mamori bench:") {
+				t.Errorf("a server did not stop cleanly:\n%s", stderr.String())
 			}
 			lines := strings.Split(strings.TrimRight(stdout.String(), "\n"), "\n")
 			if len(lines) < 2 || !benchLine.MatchString(lines[len(lines)-1]) || !pacedLine.MatchString(lines[len(lines)-2]) {
@@ -119,6 +110,27 @@ func TestBenchPrintsEveryLoadAndTheBenchLine(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runBench runs mamori bench with args in the test's process, or as the
+// built binary when the servers run in processes of their own (the
+// test's own binary cannot be run again as mamori), and returns what it
+// printed and the process it ran in.
+func runBench(t *testing.T, args []string, inProcess bool) (stdout, stderr *bytes.Buffer, pid int) {
+	t.Helper()
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	if inProcess {
+		if err := run(context.Background(), args, stdout, stderr); err != nil {
+			t.Fatalf("bench: %v\n%s", err, stdout.String())
+		}
+		return stdout, stderr, os.Getpid()
+	}
+	cmd := exec.Command(mamoriBin, args...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("bench: %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+	return stdout, stderr, cmd.Process.Pid
 }
 
 // TestWorkloadKeepsAccountsWhole checks that however many clients share

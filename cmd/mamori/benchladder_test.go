@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
@@ -102,18 +101,10 @@ func TestBenchLadder(t *testing.T) {
 	for _, inProcess := range []bool{true, false} {
 		args := []string{"bench", "--duration", "300ms", "--clients", "3", "--paced-clients", "5",
 			"--world-accounts", "25", "--seed", "2", "--ladder", "0.4,0.2", "--ladder-duration", "200ms"}
-		var stdout, stderr bytes.Buffer
 		if inProcess {
-			if err := run(context.Background(), append(args, "--in-process"), &stdout, &stderr); err != nil {
-				t.Fatalf("bench: %v\n%s", err, stdout.String())
-			}
-		} else {
-			cmd := exec.Command(mamoriBin, args...)
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
-				t.Fatalf("bench: %v\n%s%s", err, stdout.String(), stderr.String())
-			}
+			args = append(args, "--in-process")
 		}
+		stdout, stderr, _ := runBench(t, args, inProcess)
 		out := stdout.String()
 		rows := row.FindAllStringSubmatch(out, -1)
 		if len(rows) != 2 || rows[0][1] != "0.20" || rows[1][1] != "0.40" {

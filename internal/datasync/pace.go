@@ -7,13 +7,13 @@ import "time"
 // the process 52 to 107 µs of CPU on mamori's machines
 // (BenchmarkCommitSync), of the order of a whole request's CPU at the
 // maximum rate, and a commit pays it once however many records it
-// carries. So a committer that syncs
-// as soon as anything waits spends, at a moderate rate, nearly a sync
-// per request: 185 µs of CPU per request at a fifth of the maximum rate,
-// against 64 to 88 µs at the maximum, where commits are shared
-// (BENCHMARKS.md, "Group commits spaced"). Holding
-// the next sync until Interval has passed lets the records that arrive
-// meanwhile share it; a record waits at most Interval for that.
+// carries. So a committer that syncs as soon as anything waits spends,
+// at a moderate rate, nearly a sync per request: 185 µs of CPU per
+// request at a fifth of the maximum rate, against 64 to 88 µs at the
+// maximum, where commits are shared (BENCHMARKS.md, "Group commits
+// spaced"). Holding the next sync until Interval has passed lets the
+// records that arrive meanwhile share it; a record waits at most
+// Interval for that.
 //
 // A sync that carried one record is not followed by a wait: that is a
 // lone writer waiting for each answer before it sends its next record,
